@@ -1,0 +1,15 @@
+// axpy: y[i] = y[i] + alpha * x[i], in place. Used to accumulate gradients.
+// @binding(0) params: { n: u32, alpha: f32 }   n = element count
+// @binding(1) x: array<f32>, n elements (read)
+// @binding(2) y: array<f32>, n elements (read-write)
+// Workgroup 256; dispatch ceil(n / 256) along x, wrapping into y past 65535 (x stride = 65535 * 256).
+struct Params { n: u32, alpha: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.y * 65535u * 256u + gid.x;
+  if (i < p.n) { y[i] = y[i] + p.alpha * x[i]; }
+}

@@ -1,0 +1,125 @@
+/**
+ * Reverse-mode autograd. Ops that read a tensor requiring gradients append their output to a tape with a
+ * backward closure; `backward(loss)` walks the tape in reverse, calling each closure once. Gradients of
+ * leaves (parameters) accumulate into `.grad` across calls until `zeroGrad`, which is how micro-batches
+ * accumulate. Backward closures run with recording off, so they never extend the tape.
+ */
+import { GpuError } from "./errors.ts";
+import { runtime } from "./runtime.ts";
+import { linearGrid, setRecordHook, Tensor, type GradNode } from "./tensor.ts";
+
+let recording = true;
+let tape: Tensor[] = [];
+
+export function isGradEnabled(): boolean {
+  return recording;
+}
+
+/** Runs `fn` with gradient recording off (inference, evaluation, optimizer updates). */
+export function noGrad<T>(fn: () => T): T {
+  const was = recording;
+  recording = false;
+  try {
+    const r = fn();
+    if (r instanceof Promise) return r.finally(() => (recording = was)) as T;
+    recording = was;
+    return r;
+  } catch (e) {
+    recording = was;
+    throw e;
+  }
+}
+
+/**
+ * Records `out = op(inputs)` for backward when recording is on and an input needs gradients.
+ * `backward` gets d(loss)/d(out) and returns one gradient (or null) per input.
+ */
+export function record(out: Tensor, op: string, inputs: Tensor[], backward: GradNode["backward"]): Tensor {
+  if (!recording || !inputs.some((t) => t.requiresGrad)) return out;
+  out.requiresGrad = true;
+  out.node = { op, inputs, backward };
+  tape.push(out);
+  return out;
+}
+
+setRecordHook((t) => {
+  if (recording) tape.push(t);
+  else {
+    t.node = null;
+    t.requiresGrad = false;
+  }
+});
+
+/** y += alpha * x, elementwise, in place. */
+export function axpyInPlace(y: Tensor, x: Tensor, alpha = 1): void {
+  if (x.size !== y.size) throw new GpuError(`axpy: sizes differ (${x.size} vs ${y.size})`);
+  const p = new Uint32Array(2);
+  p[0] = x.size;
+  new Float32Array(p.buffer)[1] = alpha;
+  runtime().dispatch({ kernel: "axpy", bindings: [x, y], params: p, workgroups: linearGrid(x.size) });
+}
+
+/** Adds `g` into a leaf's persistent `.grad` (allocated once, kept across scopes). */
+function accumulateLeaf(leaf: Tensor, g: Tensor): void {
+  if (!leaf.grad) {
+    leaf.grad = Tensor.zeros(leaf.shape).keep();
+    leaf.grad.name = leaf.name ? `${leaf.name}.grad` : "";
+  }
+  axpyInPlace(leaf.grad, g);
+}
+
+/**
+ * Backpropagates from `loss` (d loss / d loss = 1, or `gradient` for a non-scalar output) through the
+ * tape, then clears the tape.
+ */
+export function backward(loss: Tensor, gradient?: Tensor): void {
+  if (!loss.requiresGrad) throw new GpuError("backward: the loss does not depend on any tensor with requiresGrad = true");
+  const grads = new Map<Tensor, Tensor>();
+  grads.set(loss, gradient ?? Tensor.full(loss.shape, 1));
+  const was = recording;
+  recording = false;
+  try {
+    for (let i = tape.length - 1; i >= 0; i--) {
+      const out = tape[i]!;
+      const g = grads.get(out);
+      if (!g || !out.node || out.isDisposed) continue;
+      grads.delete(out);
+      const node = out.node;
+      const inGrads = node.backward(g);
+      let gReused = false;
+      node.inputs.forEach((input, k) => {
+        const gi = inGrads[k];
+        if (!gi || !input.requiresGrad) return;
+        if (gi.buffer === g.buffer) gReused = true;
+        if (!input.node) return accumulateLeaf(input, gi);
+        const prev = grads.get(input);
+        if (prev) axpyInPlace(prev, gi);
+        else grads.set(input, [...grads.values()].some((v) => v.buffer === gi.buffer) ? copyOf(gi) : gi);
+      });
+      if (!gReused) g.dispose();
+    }
+  } finally {
+    recording = was;
+    clearTape();
+  }
+}
+
+function copyOf(t: Tensor): Tensor {
+  const c = Tensor.empty(t.shape);
+  runtime().copy(t.buffer, 0, c.buffer, 0, t.byteLength);
+  return c;
+}
+
+/** Forgets recorded ops (backward does this itself; call it after a forward you will not backprop). */
+export function clearTape(): void {
+  for (const t of tape) t.node = null;
+  tape = [];
+}
+
+/** Zeroes (drops) the accumulated gradients of the given parameters. */
+export function zeroGrad(params: Iterable<Tensor>): void {
+  for (const p of params) {
+    p.grad?.dispose();
+    p.grad = null;
+  }
+}

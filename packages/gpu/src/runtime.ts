@@ -1,0 +1,226 @@
+/**
+ * The runtime every op records into: one device, a buffer pool, a pipeline cache and a command recorder.
+ *
+ * Ops record dispatches into one shared command encoder (inside one open compute pass where possible);
+ * nothing is submitted until a readback or an explicit `flush()`, so a whole training step is a handful of
+ * submits. Each dispatch's small uniform block goes into a CPU-side arena that is written to the GPU once,
+ * just before its submit. WebGPU reports errors asynchronously: they are collected and thrown at the next
+ * readback or `sync()`, as a KernelError naming the kernel and the step that was being recorded.
+ */
+import { openDevice, type GpuInfo } from "./device.ts";
+import { DeviceLostError, GpuError, KernelError } from "./errors.ts";
+import { PipelineCache, type KernelSpec } from "./kernels.ts";
+import { BufferPool } from "./pool.ts";
+
+/** A byte range of a GPU buffer; Tensor implements it. */
+export interface BufferView {
+  readonly buffer: GPUBuffer;
+  readonly byteOffset?: number;
+  readonly byteLength: number;
+}
+
+export type Binding = BufferView | GPUTextureView;
+
+export interface Dispatch extends KernelSpec {
+  /** Storage buffers and textures at @binding(1), @binding(2), ... of group 0, in this order. */
+  bindings: Binding[];
+  /** The uniform block at @binding(0): u32 words first, then f32 words (see `params`). */
+  params?: Uint32Array;
+  workgroups: number | readonly [number, number?, number?];
+}
+
+/** Packs a uniform block: the u32 fields first, then the f32 fields, in declaration order. */
+export function params(u32s: readonly number[], f32s: readonly number[] = []): Uint32Array {
+  const words = new Uint32Array(u32s.length + f32s.length);
+  words.set(u32s.map((v) => v >>> 0));
+  new Float32Array(words.buffer, u32s.length * 4).set(f32s);
+  return words;
+}
+
+const ARENA_SLOT = 256;
+const ARENA_SLOTS = 4096;
+export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const READ_USAGE = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
+
+export interface RuntimeStats {
+  dispatches: number;
+  submits: number;
+  readbacks: number;
+}
+
+function isTextureView(b: Binding): b is GPUTextureView {
+  return !("buffer" in b);
+}
+
+export class Runtime {
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  readonly stats: RuntimeStats = { dispatches: 0, submits: 0, readbacks: 0 };
+  /** Named in errors: set it to what is being recorded, e.g. "pretrain step 12 backward". */
+  step = "setup";
+  /** When true, every new tensor is filled with NaN first, so an element a kernel forgets to write fails tests. */
+  poison = false;
+
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private readonly arena: GPUBuffer;
+  private readonly arenaCpu = new Uint8Array(ARENA_SLOT * ARENA_SLOTS);
+  private arenaUsed = 0;
+  private staging: GPUBuffer[] = [];
+  private pending: Promise<GpuError | null>[] = [];
+  private errors: GpuError[] = [];
+  private lost: GpuError | null = null;
+  private lastKernel = "none";
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly info: GpuInfo,
+  ) {
+    this.pool = new BufferPool(device);
+    this.pipelines = new PipelineCache(device);
+    this.arena = device.createBuffer({ size: this.arenaCpu.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: "uniform arena" });
+    device.onuncapturederror = (e: GPUUncapturedErrorEvent) => {
+      this.errors.push(new KernelError(this.lastKernel, this.step, e.error.message));
+    };
+    void device.lost.then((l) => {
+      if (l.reason !== "destroyed") this.lost = new DeviceLostError(l.reason, l.message, this.step);
+    });
+  }
+
+  /** Records one compute dispatch. */
+  dispatch(d: Dispatch): void {
+    if (this.lost) throw this.lost;
+    const compiled = this.pipelines.get(d);
+    this.lastKernel = compiled.label;
+    this.pending.push(compiled.check.then((m) => (m ? new KernelError(compiled.label, this.step, m) : null)));
+    const entries: GPUBindGroupEntry[] = [];
+    if (d.params) {
+      if (this.arenaUsed === ARENA_SLOTS * ARENA_SLOT) this.flush();
+      const offset = this.arenaUsed;
+      const bytes = new Uint8Array(d.params.buffer, d.params.byteOffset, d.params.byteLength);
+      this.arenaCpu.set(bytes, offset);
+      this.arenaUsed += ARENA_SLOT;
+      entries.push({ binding: 0, resource: { buffer: this.arena, offset, size: Math.max(16, Math.ceil(bytes.length / 16) * 16) } });
+    }
+    d.bindings.forEach((b, i) => {
+      entries.push({
+        binding: i + 1,
+        resource: isTextureView(b) ? b : { buffer: b.buffer, offset: b.byteOffset ?? 0, size: b.byteLength },
+      });
+    });
+    const bindGroup = this.device.createBindGroup({ layout: compiled.pipeline.getBindGroupLayout(0), entries, label: compiled.label });
+    const pass = this.computePass();
+    pass.setPipeline(compiled.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    const [x, y = 1, z = 1] = typeof d.workgroups === "number" ? [d.workgroups] : d.workgroups;
+    const maxDim = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (x > maxDim || y > maxDim || z > maxDim) {
+      throw new GpuError(`kernel '${compiled.label}': dispatch of ${x}×${y}×${z} workgroups exceeds the limit of ${maxDim} per dimension; split the work`);
+    }
+    if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
+    this.stats.dispatches++;
+  }
+
+  /** Copies bytes between buffers, in order with the recorded dispatches. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Uploads CPU data into a buffer, ordered after everything recorded so far (unlike queue.writeBuffer). */
+  upload(data: ArrayBufferView, dst: GPUBuffer, dstOffset = 0): void {
+    const bytes = Math.ceil(data.byteLength / 4) * 4;
+    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.MAP_WRITE, mappedAtCreation: true });
+    new Uint8Array(staging.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    staging.unmap();
+    this.staging.push(staging);
+    this.copy(staging, 0, dst, dstOffset, bytes);
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaCpu, 0, this.arenaUsed);
+    this.arenaUsed = 0;
+    const step = this.step;
+    this.device.pushErrorScope("out-of-memory");
+    this.device.pushErrorScope("validation");
+    this.device.queue.submit([this.encoder.finish()]);
+    const last = this.lastKernel;
+    for (const scope of ["validation", "out-of-memory"]) {
+      this.pending.push(this.device.popErrorScope().then((e) => (e ? new KernelError(last, step, `${scope}: ${e.message}`) : null)));
+    }
+    this.encoder = null;
+    this.stats.submits++;
+    for (const s of this.staging) s.destroy();
+    this.staging = [];
+  }
+
+  /** Reads `bytes` bytes of a buffer back to the CPU: flushes, waits, and throws any pending GPU error. */
+  async read(src: GPUBuffer, srcOffset: number, bytes: number): Promise<ArrayBuffer> {
+    const padded = Math.ceil(bytes / 4) * 4;
+    const dst = this.pool.acquire(padded, READ_USAGE, "readback");
+    this.copy(src, srcOffset, dst, 0, padded);
+    this.flush();
+    this.stats.readbacks++;
+    try {
+      await dst.mapAsync(GPUMapMode.READ, 0, padded);
+      const out = dst.getMappedRange(0, padded).slice(0, bytes);
+      dst.unmap();
+      return out;
+    } catch (e) {
+      await this.check();
+      throw e;
+    } finally {
+      this.pool.release(dst);
+      await this.check();
+    }
+  }
+
+  /** Submits and waits for the GPU to finish; throws any pending GPU error. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.check();
+  }
+
+  private async check(): Promise<void> {
+    const pending = this.pending;
+    this.pending = [];
+    const found = (await Promise.all(pending)).find((e) => e !== null);
+    if (found) this.errors.unshift(found);
+    if (this.lost) throw this.lost;
+    const first = this.errors[0];
+    this.errors = [];
+    if (first) throw first;
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    return (this.encoder ??= this.device.createCommandEncoder({ label: this.step }));
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    return (this.pass ??= this.commandEncoder().beginComputePass());
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+}
+
+let current: Runtime | null = null;
+let opening: Promise<Runtime> | null = null;
+
+/** Opens the device once per process and returns the runtime. */
+export function initRuntime(): Promise<Runtime> {
+  opening ??= openDevice().then(({ device, info }) => (current = new Runtime(device, info)));
+  return opening;
+}
+
+/** The runtime, for ops; `await initRuntime()` must have run. */
+export function runtime(): Runtime {
+  if (!current) throw new GpuError("the GPU runtime is not initialised: call `await initRuntime()` once before using tensors or ops");
+  return current;
+}

@@ -1,0 +1,98 @@
+/**
+ * Helpers for kernel tests: seeded random data, closeness checks that never let NaN pass, and a
+ * finite-difference gradient check for float64 references. Exported as `@forno/gpu/testing`.
+ */
+import { expect } from "bun:test";
+
+/** Mulberry32: a small seeded generator, so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` normal samples (Box–Muller) scaled by `std`, as float32. */
+export function randn(n: number, seed: number, std = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = Math.max(r(), 1e-12);
+    out[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
+  }
+  return out;
+}
+
+/** `n` integers in [0, max). */
+export function randint(n: number, max: number, seed: number): Int32Array {
+  const r = rng(seed);
+  return Int32Array.from({ length: n }, () => Math.floor(r() * max));
+}
+
+export interface Closeness {
+  maxAbs: number;
+  maxRel: number;
+  worst: number;
+}
+
+/**
+ * Checks |a - e| ≤ atol + rtol·|e| elementwise; NaN or ±Inf in `actual` always fails (unless expected
+ * holds the same infinity). On failure the message names the worst index and both values.
+ */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-4, atol = 1e-5, what = "values"): Closeness {
+  expect(actual.length).toBe(expected.length);
+  let maxAbs = 0;
+  let maxRel = 0;
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (Number.isNaN(a) || (!Number.isFinite(a) && a !== e)) {
+      throw new Error(`${what}[${i}] is ${a}, expected ${e}`);
+    }
+    if (a === e) continue;
+    const d = Math.abs(a - e);
+    const excess = d - (atol + rtol * Math.abs(e));
+    maxAbs = Math.max(maxAbs, d);
+    maxRel = Math.max(maxRel, d / Math.max(Math.abs(e), 1e-30));
+    if (excess > worstExcess) {
+      worstExcess = excess;
+      worst = i;
+    }
+  }
+  if (worst >= 0) {
+    throw new Error(
+      `${what}[${worst}] = ${actual[worst]} but expected ${expected[worst]} ` +
+        `(|diff| ${Math.abs(actual[worst]! - expected[worst]!).toExponential(3)} > atol ${atol} + rtol ${rtol}·|e|); max abs diff ${maxAbs.toExponential(3)}`,
+    );
+  }
+  return { maxAbs, maxRel, worst };
+}
+
+/**
+ * Central finite differences of a scalar float64 function, for checking analytic gradients of the
+ * references: d f / d x[i] ≈ (f(x + h e_i) - f(x - h e_i)) / 2h.
+ */
+export function numericGrad(f: (x: Float64Array) => number, x: Float64Array, h = 1e-5): Float64Array {
+  const g = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    x[i] = v + h;
+    const up = f(x);
+    x[i] = v - h;
+    const down = f(x);
+    x[i] = v;
+    g[i] = (up - down) / (2 * h);
+  }
+  return g;
+}
+
+/** Float64 copy of any numeric array. */
+export function f64(a: ArrayLike<number>): Float64Array {
+  return Float64Array.from(a as ArrayLike<number>);
+}
