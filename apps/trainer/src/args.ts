@@ -1,0 +1,63 @@
+/**
+ * Command-line parsing for `bun run train <stage> [--config file.json] [--key value ...]`: a stage name,
+ * then options from an optional JSON config file, overridden by `--key value` flags. Values are parsed
+ * as JSON where they parse (numbers, booleans) and kept as strings otherwise; `--flag` alone means true.
+ */
+import { readFileSync } from "node:fs";
+
+export type Options = Record<string, string | number | boolean>;
+
+export interface Command {
+  stage: string | null;
+  options: Options;
+}
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function parseValue(raw: string): string | number | boolean {
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (typeof v === "number" || typeof v === "boolean") return v;
+  } catch {}
+  return raw;
+}
+
+function readConfig(path: string): Options {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new UsageError(`--config ${path}: file not found`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--config ${path}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw new UsageError(`--config ${path}: expected a JSON object of options`);
+  return v as Options;
+}
+
+export function parseArgs(argv: readonly string[]): Command {
+  let stage: string | null = null;
+  const flags: Options = {};
+  let config: Options = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith("--")) {
+      if (stage !== null) throw new UsageError(`unexpected argument '${a}' after stage '${stage}'`);
+      stage = a;
+      continue;
+    }
+    const eq = a.indexOf("=");
+    const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    const next = argv[i + 1];
+    const value = eq > 0 ? a.slice(eq + 1) : next !== undefined && !next.startsWith("--") ? (i++, next) : "true";
+    if (key === "config") config = readConfig(value);
+    else flags[key] = parseValue(value);
+  }
+  return { stage, options: { ...config, ...flags } };
+}
