@@ -47,7 +47,7 @@ function instance(backend: Backend): GPU {
 
 function hasVulkanLoader(): boolean {
   try {
-    dlopen("libvulkan.so.1", {}).close();
+    dlopen("libvulkan.so.1", { vkGetInstanceProcAddr: { args: ["ptr", "cstring"], returns: "ptr" } }).close();
     return true;
   } catch {
     return false;

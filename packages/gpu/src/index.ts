@@ -2,5 +2,6 @@
 export { openDevice, type Backend, type GpuInfo } from "./device.ts";
 export { GpuError, ShapeError, DtypeError, NoAdapterError, KernelError, DeviceLostError } from "./errors.ts";
 export { initRuntime, runtime, params, Runtime, type Dispatch, type Binding, type BufferView, type RuntimeStats } from "./runtime.ts";
+export { randn, randint, rng } from "./random.ts";
 export { Tensor, scope, numel, linearGrid, type Dtype, type GradNode } from "./tensor.ts";
 export { backward, noGrad, record, zeroGrad, clearTape, isGradEnabled, axpyInPlace } from "./autograd.ts";
