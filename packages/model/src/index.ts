@@ -1,0 +1,23 @@
+/** @forno/model — host-side model I/O: config and presets, init, safetensors, checkpoints, the HF GPT-2 bridge, token shards. */
+export { PRESETS, makeConfig, validateConfig, paramShapes, paramCount, flopsPerToken, type GPTConfig, type PresetName, type ParamSpec } from "./config.ts";
+export { ModelError, ConfigError, CheckpointError, ShardError } from "./errors.ts";
+export { Rng, type RngState } from "./rng.ts";
+export { initParams, INIT_STD } from "./init.ts";
+export { readSafetensors, writeSafetensors, type HostTensor, type SafeTensor, type SafeDtype, type SafetensorsContents } from "./safetensors.ts";
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  recoverCheckpoint,
+  latestCheckpoint,
+  checkpointName,
+  FORNO_VERSION,
+  type TrainingState,
+  type CheckpointContents,
+  type SaveCheckpointInput,
+  type LoadedCheckpoint,
+  type SaveStep,
+  type SaveOptions,
+} from "./checkpoint.ts";
+export { exportHf, importHf, type HfExportOptions } from "./hf.ts";
+export { writeShard, openShard, SHARD_MAGIC, SHARD_VERSION, SHARD_HEADER_BYTES, type Shard } from "./shards.ts";
+export { TokenDataset, TokenSplit, type Batch, type SplitCursor, type SplitName, type TokenDatasetOptions } from "./token-dataset.ts";
