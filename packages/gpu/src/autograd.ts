@@ -93,7 +93,7 @@ export function backward(loss: Tensor, gradient?: Tensor): void {
         if (gi.buffer === g.buffer) gReused = true;
         if (!input.node) return accumulateLeaf(input, gi);
         const prev = grads.get(input);
-        if (prev) axpyInPlace(prev, gi);
+        if (prev) axpyInPlace(prev, gi.buffer === prev.buffer ? copyOf(gi) : gi); // e.g. add(t, t) hands back gradOut twice
         else grads.set(input, [...grads.values()].some((v) => v.buffer === gi.buffer) ? copyOf(gi) : gi);
       });
       if (!gReused) g.dispose();

@@ -5,3 +5,9 @@ export { initRuntime, runtime, params, Runtime, type Dispatch, type Binding, typ
 export { randn, randint, rng } from "./random.ts";
 export { Tensor, scope, numel, linearGrid, type Dtype, type GradNode } from "./tensor.ts";
 export { backward, noGrad, record, zeroGrad, clearTape, isGradEnabled, axpyInPlace } from "./autograd.ts";
+export { add, mul, scale, addForward, addBackward, mulForward, mulBackward, scaleForward, scaleBackward } from "./ops/elementwise.ts";
+export { gelu, geluForward, geluBackward } from "./ops/gelu.ts";
+export { layerNorm, layerNormForward, layerNormBackward, type LayerNormSaved } from "./ops/layernorm.ts";
+export { softmax, softmaxForward, softmaxBackward } from "./ops/softmax.ts";
+export { sum, mean, sumForward, sumBackward, meanForward, meanBackward, sumRows } from "./ops/reduce.ts";
+export { attention, attentionForward, attentionBackward, type AttentionForward } from "./ops/attention.ts";
