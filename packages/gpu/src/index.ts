@@ -11,3 +11,7 @@ export { layerNorm, layerNormForward, layerNormBackward, type LayerNormSaved } f
 export { softmax, softmaxForward, softmaxBackward } from "./ops/softmax.ts";
 export { sum, mean, sumForward, sumBackward, meanForward, meanBackward, sumRows } from "./ops/reduce.ts";
 export { attention, attentionForward, attentionBackward, type AttentionForward } from "./ops/attention.ts";
+export { crossEntropy, crossEntropyForward, crossEntropyBackward, crossEntropyPerToken, type CrossEntropySaved } from "./ops/crossentropy.ts";
+export { embedding, embeddingForward, embeddingBackward } from "./ops/embedding.ts";
+export { AdamW, type AdamWOptions, type AdamWStepOptions, type AdamWState } from "./optim/adamw.ts";
+export { clipGradNorm, type GradNorm } from "./optim/clip.ts";

@@ -9,3 +9,6 @@ export * as layernorm from "./layernorm.ts";
 export * as softmax from "./softmax.ts";
 export * as reduce from "./reduce.ts";
 export * as attention from "./attention.ts";
+export * as crossentropy from "./crossentropy.ts";
+export * as embedding from "./embedding.ts";
+export * as adamw from "./adamw.ts";

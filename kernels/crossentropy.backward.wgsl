@@ -1,0 +1,50 @@
+// crossentropy.backward: d loss / d logits for loss = Σ w_n·(−log softmax(x_n)[t_n]) / Σ w_n:
+//   dlogits[r, j] = (exp(x_j − max_n − logS_n) − [j = t_n]) · w_n · invSumW · dLoss
+// and 0 for ignored rows (t_n outside [0, V)). w_n = 1 for entry `main`, weights[n] for `weighted`.
+// @binding(0) params: { V: u32, rows: u32, rowBase: u32 }   rows = rows bound in this dispatch
+// @binding(1) logits: array<f32>, (rows, V) row-major: rows rowBase .. rowBase+rows-1 of (N, V) (read)
+// @binding(2) targets: array<i32>, (N) (read)
+// @binding(3) stats: array<vec2f>, (N) [max_n, logS_n] from the crossentropy kernel (read)
+// @binding(4) invSumW: array<f32>, (1) from crossentropy.mean (read)
+// @binding(5) dLoss: array<f32>, (1) the loss gradient (read)
+// @binding(6) dlogits: array<f32>, (rows, V) row-major, same rows as logits (write)
+// @binding(7) weights: array<f32>, (N) (read; entry `weighted` only)
+// Workgroup WG (override, default 256); one workgroup per row: dispatch (min(rows, 65535),
+// ceil(rows / 65535)) workgroups, row r = wid.y * 65535 + wid.x.
+struct Params { V: u32, rows: u32, rowBase: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> targets: array<i32>;
+@group(0) @binding(3) var<storage, read> stats: array<vec2f>;
+@group(0) @binding(4) var<storage, read> invSumW: array<f32>;
+@group(0) @binding(5) var<storage, read> dLoss: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dlogits: array<f32>;
+@group(0) @binding(7) var<storage, read> weights: array<f32>;
+
+override WG: u32 = 256;
+
+fn writeRow(r: u32, lid: u32, w: f32) {
+  let n = p.rowBase + r;
+  let t = targets[n];
+  let counted = t >= 0 && u32(t) < p.V;
+  let scale = select(0.0, w * invSumW[0] * dLoss[0], counted);
+  let st = stats[n];
+  let row = r * p.V;
+  for (var j = lid; j < p.V; j += WG) {
+    let prob = exp((logits[row + j] - st.x) - st.y);
+    let hit = select(0.0, 1.0, counted && j == u32(t));
+    dlogits[row + j] = select(0.0, (prob - hit) * scale, counted);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let r = wid.y * 65535u + wid.x;
+  if (r < p.rows) { writeRow(r, lid, 1.0); }
+}
+
+@compute @workgroup_size(WG)
+fn weighted(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let r = wid.y * 65535u + wid.x;
+  if (r < p.rows) { writeRow(r, lid, weights[p.rowBase + r]); }
+}
