@@ -15,3 +15,5 @@ export { crossEntropy, crossEntropyForward, crossEntropyBackward, crossEntropyPe
 export { embedding, embeddingForward, embeddingBackward } from "./ops/embedding.ts";
 export { AdamW, type AdamWOptions, type AdamWStepOptions, type AdamWState } from "./optim/adamw.ts";
 export { clipGradNorm, type GradNorm } from "./optim/clip.ts";
+export { matmul, matmulForward, matmulBackward, matmulDispatch, defaultVariant, columnSum, type MatmulVariant, type MatmulOptions, type MatmulProblem } from "./ops/matmul.ts";
+export { linear, linearForward, linearBackward } from "./ops/linear.ts";

@@ -12,3 +12,4 @@ export * as attention from "./attention.ts";
 export * as crossentropy from "./crossentropy.ts";
 export * as embedding from "./embedding.ts";
 export * as adamw from "./adamw.ts";
+export * as matmul from "./matmul.ts";

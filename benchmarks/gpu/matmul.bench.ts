@@ -1,0 +1,118 @@
+/**
+ * matmul benchmark: GFLOP/s (2·Z·M·K·N / median seconds) of every matmul kernel on this adapter, plus a
+ * single-threaded plain-TS loop for scale. Shapes (M×K×N): 1024³; 4096×768×768, a GPT-2 linear at
+ * B·T = 4096; 12×(256×64×256), attention-shaped (B·NH heads of T×HS · HS×T). GPU timings include the
+ * texture kernel's pack pass and end with `runtime().sync()`; 1 warm-up then REPS timed runs, median.
+ * Usage: cd packages/gpu && EGL_PLATFORM=surfaceless bun ../../benchmarks/gpu/matmul.bench.ts [--json]
+ * Other processes sharing the cores make figures noisy: rerun before trusting a difference under ~20%.
+ */
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { defaultVariant, initRuntime, matmulForward, runtime, Tensor, type MatmulVariant } from "@forno/gpu";
+
+const REPS = 3;
+const VARIANTS: MatmulVariant[] = ["texture", "tiled", "naive"];
+
+interface Shape {
+  name: string;
+  Z: number;
+  M: number;
+  K: number;
+  N: number;
+}
+
+const SHAPES: Shape[] = [
+  { name: "1024x1024x1024", Z: 1, M: 1024, K: 1024, N: 1024 },
+  { name: "4096x768x768 (GPT-2 linear)", Z: 1, M: 4096, K: 768, N: 768 },
+  { name: "12x(256x64x256) (attention)", Z: 12, M: 256, K: 64, N: 256 },
+];
+
+/** Plain TS runs on this smaller cube (a 1024³ triple loop takes over a second per rep). */
+const TS_SIZE = 256;
+
+interface Row {
+  shape: string;
+  kernel: string;
+  chosen: boolean;
+  medianMs: number;
+  gflops: number;
+  note?: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function filled(shape: number[], seed: number): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = Math.sin(i * 0.37 + seed);
+  return Tensor.from(data, shape);
+}
+
+async function timeGpu(s: Shape, variant: MatmulVariant): Promise<number> {
+  const a = filled(s.Z > 1 ? [s.Z, s.M, s.K] : [s.M, s.K], 1);
+  const b = filled(s.Z > 1 ? [s.Z, s.K, s.N] : [s.K, s.N], 2);
+  const times: number[] = [];
+  for (let r = 0; r <= REPS; r++) {
+    const t0 = performance.now();
+    const c = matmulForward(a, b, { variant });
+    await runtime().sync();
+    if (r > 0) times.push(performance.now() - t0);
+    c.dispose();
+  }
+  a.dispose();
+  b.dispose();
+  return median(times);
+}
+
+/** Single-threaded i-k-j loop over Float32Arrays (the order that streams rows of b and c). */
+function timePlainTs(S: number): number {
+  const a = new Float32Array(S * S).map((_, i) => Math.sin(i));
+  const b = new Float32Array(S * S).map((_, i) => Math.cos(i));
+  const times: number[] = [];
+  for (let r = 0; r <= REPS; r++) {
+    const c = new Float32Array(S * S);
+    const t0 = performance.now();
+    for (let i = 0; i < S; i++) {
+      for (let k = 0; k < S; k++) {
+        const aik = a[i * S + k]!;
+        for (let j = 0; j < S; j++) c[i * S + j] += aik * b[k * S + j]!;
+      }
+    }
+    if (r > 0) times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+function cpuModel(): string {
+  const m = /model name\s*:\s*(.*)/.exec(readFileSync("/proc/cpuinfo", "utf8"));
+  return m?.[1]?.trim() ?? "unknown";
+}
+
+const rt = await initRuntime();
+const chosen = defaultVariant();
+const rows: Row[] = [];
+for (const s of SHAPES) {
+  const flop = 2 * s.Z * s.M * s.K * s.N;
+  for (const v of VARIANTS) {
+    const ms = await timeGpu(s, v);
+    rows.push({ shape: s.name, kernel: v, chosen: v === chosen, medianMs: ms, gflops: flop / ms / 1e6 });
+  }
+}
+const tsMs = timePlainTs(TS_SIZE);
+rows.push({ shape: `${TS_SIZE}x${TS_SIZE}x${TS_SIZE}`, kernel: "plain TS (1 thread)", chosen: false, medianMs: tsMs, gflops: (2 * TS_SIZE ** 3) / tsMs / 1e6, note: "CPU loop, smaller cube" });
+
+const env = { device: rt.info, cpu: cpuModel(), cores: cpus().length, bun: Bun.version, reps: REPS, statistic: "median" };
+if (process.argv.includes("--json")) {
+  console.log(JSON.stringify({ ...env, rows }, null, 2));
+} else {
+  console.log(`device: ${rt.info.description} (${rt.info.backend}, ${rt.info.featureLevel}${rt.info.isCpu ? ", CPU" : ""})`);
+  console.log(`cpu: ${env.cpu}, ${env.cores} cores; bun ${env.bun}; median of ${REPS} after 1 warm-up; * = default kernel here`);
+  console.log(`${"shape (M×K×N)".padEnd(30)} ${"kernel".padEnd(20)} ${"ms".padStart(9)} ${"GFLOP/s".padStart(8)}`);
+  for (const r of rows) {
+    console.log(`${r.shape.padEnd(30)} ${(r.kernel + (r.chosen ? " *" : "")).padEnd(20)} ${r.medianMs.toFixed(1).padStart(9)} ${r.gflops.toFixed(2).padStart(8)}${r.note ? `  (${r.note})` : ""}`);
+  }
+}
+process.exit(0);

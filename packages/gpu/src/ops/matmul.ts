@@ -1,0 +1,228 @@
+/**
+ * matmul: C = op(A) · op(B), 2-D (M, K)·(K, N) → (M, N) or batched (Z, M, K)·(Z, K, N) → (Z, M, N), where
+ * op() optionally transposes the last two axes and a 2-D operand is broadcast against a batched one.
+ * Transposes and broadcasting are element strides handed to the kernels, never copies, so the backward
+ * pass (dA = dC·op(B)ᵀ, dB = op(A)ᵀ·dC) is three matmuls' worth of the same kernels.
+ *
+ * Three kernels compute the same thing (see their header comments for the measurements):
+ * - "naive"   (kernels/matmul.wgsl): one output per invocation; the correctness and benchmark baseline.
+ * - "tiled"   (kernels/matmul.tiled.wgsl): workgroup-memory tiles + register blocking, for real GPUs.
+ * - "texture" (kernels/matmul.pack.wgsl then matmul.texture.wgsl): op(B) packed into an rgba32float
+ *             texture every call, op(A) read at workgroup-uniform addresses; the fast path on llvmpipe.
+ * `defaultVariant()` picks by adapter. The bias epilogue (for `linear`, in linear.ts) is fused into all three.
+ */
+import { record } from "../autograd.ts";
+import { DtypeError, ShapeError } from "../errors.ts";
+import { params, runtime, type BufferView } from "../runtime.ts";
+import { linearGrid, Tensor } from "../tensor.ts";
+
+export type MatmulVariant = "naive" | "tiled" | "texture";
+
+export interface MatmulOptions {
+  /** Use Aᵀ: `a` holds (…, K, M). Default false. */
+  transA?: boolean;
+  /** Use Bᵀ: `b` holds (…, N, K). Default false. */
+  transB?: boolean;
+  /** Force a kernel (tests, benchmarks); default `defaultVariant()`. */
+  variant?: MatmulVariant;
+}
+
+/**
+ * One (batched) product in element strides: op(A)[z, m, k] = a[z·sAb + m·sAm + k·sAk] and
+ * op(B)[z, k, n] = b[z·sBb + k·sBk + n·sBn] (a batch stride of 0 broadcasts). C is (Z, M, N) row-major.
+ */
+export interface MatmulProblem {
+  a: BufferView;
+  b: BufferView;
+  c: BufferView;
+  /** (N) f32 added to every row of C, or null. */
+  bias: BufferView | null;
+  Z: number;
+  M: number;
+  N: number;
+  K: number;
+  sAb: number;
+  sAm: number;
+  sAk: number;
+  sBb: number;
+  sBk: number;
+  sBn: number;
+}
+
+/** The kernel for this adapter: textures on CPU adapters (llvmpipe), workgroup tiles on real GPUs. */
+export function defaultVariant(): MatmulVariant {
+  return runtime().info.isCpu ? "texture" : "tiled";
+}
+
+/** Records the dispatches computing `p.c` with the given kernel. */
+export function matmulDispatch(p: MatmulProblem, variant: MatmulVariant = defaultVariant()): void {
+  if (p.Z * p.M * p.N === 0) return;
+  const rt = runtime();
+  const HAS_BIAS = p.bias !== null;
+  // Layout "auto" wants every declared binding bound: without a bias, `a` stands in and is never read.
+  const bindings = [p.a, p.b, p.bias ?? p.a, p.c];
+  const strides = [p.M, p.N, p.K, p.sAb, p.sAm, p.sAk, p.sBb, p.sBk, p.sBn];
+  const layout = variant === "texture" && p.K > 0 ? textureLayout(p.sBb === 0 ? 1 : p.Z, p.K, p.N, rt.device.limits.maxTextureDimension2D) : null;
+  if (layout) return textureDispatch(p, layout);
+  if (variant === "naive") {
+    rt.dispatch({ kernel: "matmul", defines: { HAS_BIAS: `${HAS_BIAS}` }, bindings, params: params(strides), workgroups: [Math.ceil(p.N / 16), Math.ceil(p.M / 16), p.Z] });
+    return;
+  }
+  // "tiled", and "texture" problems whose op(B) cannot fit one texture of this adapter.
+  rt.dispatch({
+    kernel: "matmul.tiled",
+    defines: { HAS_BIAS: `${HAS_BIAS}`, A_K_FAST: `${p.sAk === 1}`, B_N_FAST: `${p.sBn === 1}` },
+    bindings,
+    params: params(strides),
+    workgroups: [Math.ceil(p.N / 64), Math.ceil(p.M / 64), p.Z],
+  });
+}
+
+/** Where op(B)'s chunks go in the packed texture (see kernels/matmul.texture.wgsl); H rows of K per dispatch. */
+interface TextureLayout {
+  N4: number;
+  W: number;
+  H: number;
+  PC: number;
+  QX: number;
+  width: number;
+  height: number;
+}
+
+/** Chunks op(B) (Zb batches × N4 texels) so no texture side exceeds `maxDim`; null when it cannot. */
+function textureLayout(Zb: number, K: number, N: number, maxDim: number): TextureLayout | null {
+  const N4 = Math.ceil(N / 4);
+  const W = Math.min(N4, maxDim);
+  const PC = Math.ceil(N4 / W);
+  const QX = Math.floor(maxDim / W);
+  const chunks = Zb * PC;
+  const chunkRows = Math.ceil(chunks / QX);
+  const H = Math.min(Math.ceil(K / 4) * 4, Math.floor(maxDim / chunkRows / 4) * 4);
+  return H < 4 ? null : { N4, W, H, PC, QX, width: Math.min(chunks, QX) * W, height: chunkRows * H };
+}
+
+// Scratch textures by size, reused across calls: every call re-packs before reading, and the queue runs
+// dispatches in order, so reuse is safe within and across command buffers (it is never a stale cache).
+const scratch = new Map<string, GPUTexture>();
+
+function scratchTexture(width: number, height: number): GPUTexture {
+  const key = `${width}x${height}`;
+  let t = scratch.get(key);
+  if (!t) {
+    const usage = GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING;
+    t = runtime().device.createTexture({ size: [width, height], format: "rgba32float", usage, label: `matmul scratch ${key}` });
+    scratch.set(key, t);
+  }
+  return t;
+}
+
+function textureDispatch(p: MatmulProblem, l: TextureLayout): void {
+  const rt = runtime();
+  const tex = scratchTexture(l.width, l.height).createView();
+  const chunking = [l.W, l.H, l.PC, l.QX];
+  const Zb = p.sBb === 0 ? 1 : p.Z;
+  const vec4A = p.sAk === 1 && p.K % 4 === 0 && p.sAm % 4 === 0 && p.sAb % 4 === 0;
+  const defines = {
+    HAS_BIAS: `${p.bias !== null}`,
+    A_ELEM: vec4A ? "vec4f" : "f32",
+    LOAD_A: vec4A ? LOAD_A_VEC4 : LOAD_A_SCALAR,
+  };
+  // 16 columns per invocation; a small N gets a smaller workgroup rather than idle lanes.
+  const WG = Math.min(64, Math.max(8, 2 ** Math.ceil(Math.log2(Math.ceil(l.N4 / 4)))));
+  // K beyond one texture's height: one pack + matmul per H rows, each adding into C after the first.
+  for (let k0 = 0; k0 < p.K; k0 += l.H) {
+    const kLen = Math.min(l.H, Math.ceil((p.K - k0) / 4) * 4);
+    rt.dispatch({
+      kernel: "matmul.pack",
+      bindings: [p.b, tex],
+      params: params([p.K, p.N, l.N4, p.sBb, p.sBk, p.sBn, ...chunking, k0]),
+      workgroups: [Math.ceil(l.N4 / 64), kLen, Zb],
+    });
+    rt.dispatch({
+      kernel: "matmul.texture",
+      defines: { ...defines, ACCUMULATE: `${k0 > 0}` },
+      overrides: { WG },
+      bindings: [p.a, tex, p.bias ?? p.a, p.c],
+      params: params([p.M, p.N, p.K, l.N4, p.sAb, p.sAm, p.sAk, ...chunking, Zb === 1 ? 0 : 1, k0, kLen]),
+      workgroups: [Math.ceil(l.N4 / (WG * 4)), Math.ceil(p.M / 4), p.Z],
+    });
+  }
+}
+
+// The two forms of the kernel's op(A) load (define LOAD_A): one aligned vec4, or four strided scalars.
+const LOAD_A_VEC4 = "return a[(row + k) / 4u];";
+const LOAD_A_SCALAR =
+  "var v = vec4f(0.0); for (var e = 0u; e < 4u; e++) { let i = k + e; v[e] = select(0.0, a[row + min(i, p.K - 1u) * p.sAk], i < p.K); } return v;";
+
+/** Validates op(a)·op(b) and returns [Z, M, K, N] (Z = 0 for a 2-D product). */
+function matmulShape(a: Tensor, b: Tensor, transA: boolean, transB: boolean): [number, number, number, number] {
+  a.assertDtype("matmul", "f32");
+  b.assertDtype("matmul", "f32");
+  const fit = (s: readonly number[]) => s.length === 2 || s.length === 3;
+  const za = a.shape.length === 3 ? a.shape[0]! : 0;
+  const zb = b.shape.length === 3 ? b.shape[0]! : 0;
+  const [M, Ka] = transA ? [a.shape.at(-1)!, a.shape.at(-2)!] : [a.shape.at(-2)!, a.shape.at(-1)!];
+  const [Kb, N] = transB ? [b.shape.at(-1)!, b.shape.at(-2)!] : [b.shape.at(-2)!, b.shape.at(-1)!];
+  if (!fit(a.shape) || !fit(b.shape) || Ka !== Kb || (za && zb && za !== zb)) {
+    const want = `op(a) (M, K) or (Z, M, K) and op(b) (K, N) or (Z, K, N) with equal K and Z (transA=${transA}, transB=${transB})`;
+    throw new ShapeError("matmul", want, [a.shape, b.shape]);
+  }
+  return [za || zb, M, Ka, N];
+}
+
+/** op(a)·op(b) without autograd: (M, K)·(K, N) → (M, N) f32, batched → (Z, M, N) f32. */
+export function matmulForward(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const { transA = false, transB = false } = opts;
+  const [Z, M, K, N] = matmulShape(a, b, transA, transB);
+  const c = Tensor.empty(Z ? [Z, M, N] : [M, N]); // (Z, M, N) f32
+  const [sAm, sAk] = transA ? [1, M] : [K, 1];
+  const [sBk, sBn] = transB ? [1, K] : [N, 1];
+  const sAb = a.shape.length === 3 ? M * K : 0;
+  const sBb = b.shape.length === 3 ? K * N : 0;
+  matmulDispatch({ a, b, c, bias: null, Z: Math.max(Z, 1), M, N, K, sAb, sAm, sAk, sBb, sBk, sBn }, opts.variant);
+  return c;
+}
+
+/** out[c] = Σ_r x[r, c]: x (R, C) f32 → (C) f32. */
+export function columnSum(x: Tensor): Tensor {
+  if (x.shape.length !== 2) throw new ShapeError("columnSum", "a 2-D (R, C) tensor", [x.shape]);
+  x.assertDtype("columnSum", "f32");
+  const [R, C] = x.shape as [number, number];
+  const out = Tensor.empty([C]); // (C) f32
+  if (C > 0) runtime().dispatch({ kernel: "matmul.sumrows", bindings: [x, out], params: params([R, C]), workgroups: linearGrid(C, 64) });
+  return out;
+}
+
+/** Sums a (Z, R, C) gradient over Z when its operand was a broadcast 2-D (R, C) tensor. */
+function unbroadcast(g: Tensor, like: Tensor): Tensor {
+  if (g.shape.length === like.shape.length) return g;
+  const s = columnSum(g.reshape([g.shape[0]!, g.size / g.shape[0]!])).reshape(like.shape);
+  g.dispose();
+  return s;
+}
+
+/**
+ * Gradients of C = op(a)·op(b) given dC (same shape as C): [dA, dB] shaped like a and b.
+ * d op(A) = dC·op(B)ᵀ and d op(B) = op(A)ᵀ·dC, transposed back when the operand was stored transposed.
+ */
+export function matmulBackward(a: Tensor, b: Tensor, dC: Tensor, opts: MatmulOptions = {}): [Tensor, Tensor] {
+  const { transA = false, transB = false, variant } = opts;
+  const dA = transA ? matmulForward(b, dC, { transA: transB, transB: true, variant }) : matmulForward(dC, b, { transB: !transB, variant });
+  let dB: Tensor;
+  if (b.shape.length === 2 && a.shape.length === 3 && !transA) {
+    // Broadcast b, A (Z, M, K) row-major: summing over Z folds into the contraction over Z·M rows.
+    const rows = a.shape[0]! * a.shape[1]!;
+    const a2 = a.reshape([rows, a.shape[2]!]); // (Z·M, K)
+    const g2 = dC.reshape([rows, dC.shape[2]!]); // (Z·M, N)
+    dB = transB ? matmulForward(g2, a2, { transA: true, variant }) : matmulForward(a2, g2, { transA: true, variant });
+  } else {
+    dB = transB ? matmulForward(dC, a, { transA: true, transB: transA, variant }) : matmulForward(a, dC, { transA: !transA, variant });
+  }
+  return [unbroadcast(dA, a), unbroadcast(dB, b)];
+}
+
+/** op(a)·op(b) with autograd. a: (M, K) | (Z, M, K), b: (K, N) | (Z, K, N) (pre-transpose shapes) → (M, N) | (Z, M, N). */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const c = matmulForward(a, b, opts);
+  return record(c, "matmul", [a, b], (dC) => matmulBackward(a, b, dC, opts));
+}
