@@ -17,3 +17,4 @@ export { AdamW, type AdamWOptions, type AdamWStepOptions, type AdamWState } from
 export { clipGradNorm, type GradNorm } from "./optim/clip.ts";
 export { matmul, matmulForward, matmulBackward, matmulDispatch, defaultVariant, columnSum, type MatmulVariant, type MatmulOptions, type MatmulProblem } from "./ops/matmul.ts";
 export { linear, linearForward, linearBackward } from "./ops/linear.ts";
+export { selfCheck, type CheckRow } from "./selfcheck.ts";

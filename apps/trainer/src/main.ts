@@ -1,0 +1,61 @@
+/**
+ * `bun run train [<stage>] [--config file.json] [--key value ...]`: runs one stage by name, or with no
+ * stage the default pipeline on the embedded defaults. The stages' logic lives in the packages; this
+ * file only parses, dispatches and reports.
+ */
+import { initRuntime } from "@forno/gpu";
+import { parseArgs, UsageError, type Options } from "./args.ts";
+import { demo } from "./stages/demo.ts";
+import { selfcheck } from "./stages/selfcheck.ts";
+
+interface Stage {
+  about: string;
+  run: (opts: Options) => Promise<unknown>;
+}
+
+const stages: Record<string, Stage> = {
+  selfcheck: { about: "run every GPU op against its float64 reference on random inputs", run: selfcheck },
+  demo: { about: "fit a 2-layer MLP on generated data with autograd and AdamW (--steps, --hidden)", run: demo },
+};
+
+const pipeline = ["selfcheck", "demo"];
+
+function usage(): string {
+  const rows = Object.entries(stages).map(([name, s]) => `  ${name.padEnd(12)} ${s.about}`);
+  return [
+    "usage: bun run train [<stage>] [--config file.json] [--key value ...]",
+    "",
+    "stages:",
+    ...rows,
+    "",
+    `with no stage, runs the default pipeline: ${pipeline.join(" → ")}`,
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const { stage, options } = parseArgs(process.argv.slice(2));
+  if (stage === "help" || options.help) {
+    console.log(usage());
+    return;
+  }
+  if (stage !== null && !stages[stage]) throw new UsageError(`unknown stage '${stage}'\n\n${usage()}`);
+  const rt = await initRuntime();
+  console.log(`device: ${rt.info.description} (${rt.info.backend}${rt.info.isCpu ? ", CPU" : ""})`);
+  const t0 = performance.now();
+  for (const name of stage ? [stage] : pipeline) {
+    console.log(`\n== ${name} ==`);
+    await stages[name]!.run(options);
+  }
+  console.log(`\ndone in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+try {
+  await main();
+  process.exit(0);
+} catch (e) {
+  if (e instanceof UsageError) {
+    console.error(`train: ${e.message}`);
+    process.exit(2);
+  }
+  throw e;
+}
