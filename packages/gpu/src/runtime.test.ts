@@ -40,7 +40,7 @@ test("full, zeros and a large fill that needs a 2-D grid", async () => {
   expect(r.every((v) => v === 2.5)).toBe(true);
   t.dispose();
   expect([...(await Tensor.zeros([3], "i32").read())]).toEqual([0, 0, 0]);
-});
+}, 30_000);
 
 test("poison mode fills new tensors with NaN", async () => {
   runtime().poison = true;
