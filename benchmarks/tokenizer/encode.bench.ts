@@ -3,10 +3,16 @@
  * side by side in one process on ~5 MB of English text from ../shared/data with the GPT-2
  * (r50k_base) ranks, plus training an 8,192-token vocabulary on the same text. Prints a markdown
  * table with the machine it ran on; `--json` prints the same figures for scripts.
+ *
+ * Fairness on a shared machine: timed runs are interleaved (round r runs every tokenizer once,
+ * starting from a different one each round), so a burst of load from other jobs lands on all of
+ * them rather than on whichever ran during it; each figure is the median over rounds. A decode's
+ * timed region ends with comparing its string to the input, so a lazily built string (a rope of
+ * per-token strings, as gpt-tokenizer returns) pays for being flattened, as any caller would.
  */
 
 import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { Tokenizer, trainTokenizer } from "@forno/tokenizer";
 import { decode as gptTokDecode, encode as gptTokEncode } from "gpt-tokenizer/encoding/r50k_base";
@@ -14,7 +20,9 @@ import { Tiktoken as JsTiktoken } from "js-tiktoken/lite";
 import gpt2Ranks from "js-tiktoken/ranks/gpt2";
 import { get_encoding } from "tiktoken";
 
-const RUNS = 5;
+const ENCODE_RUNS = 5;
+/** Decoding 5 MB takes milliseconds, so more rounds cost little and steady the median. */
+const DECODE_RUNS = 21;
 const TARGET_BYTES = 5_000_000;
 const TRAIN_VOCAB = 8192;
 
@@ -67,31 +75,38 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Median seconds of RUNS timed calls after one warm-up call (which fills caches and JITs). */
-function time<T>(fn: () => T): { seconds: number; result: T } {
-  let result = fn();
-  const seconds: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t0 = performance.now();
-    result = fn();
-    seconds.push((performance.now() - t0) / 1000);
+/**
+ * Median seconds per peer of `runs` interleaved rounds after one warm-up call each (which fills
+ * caches and JITs). Round r starts at peer r mod P.
+ */
+function timeInterleaved<T>(count: number, runs: number, fn: (peer: number) => T): { seconds: number[]; results: T[] } {
+  const results = Array.from({ length: count }, (_, p) => fn(p));
+  const seconds: number[][] = Array.from({ length: count }, () => []);
+  for (let r = 0; r < runs; r++) {
+    for (let k = 0; k < count; k++) {
+      const p = (r + k) % count;
+      const t0 = performance.now();
+      results[p] = fn(p);
+      seconds[p].push((performance.now() - t0) / 1000);
+    }
   }
-  return { seconds: median(seconds), result };
+  return { seconds: seconds.map(median), results };
 }
 
 function machine() {
   const model = /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpus()[0]?.model ?? "unknown";
-  return { cpu: model.trim(), cores: cpus().length, runtime: `Bun ${Bun.version}`, date: new Date().toISOString().slice(0, 10) };
+  return { cpu: model.trim(), cores: cpus().length, runtime: `Bun ${Bun.version}`, date: new Date().toISOString().slice(0, 10), loadAverage: +loadavg()[0].toFixed(1) };
 }
 
 const text = corpus();
 const textBytes = Buffer.byteLength(text);
-const results = peers().map((peer) => {
-  const enc = time(() => peer.encode(text));
-  const ids = Array.from(enc.result);
-  const dec = time(() => peer.decode(enc.result));
-  if (dec.result !== text) throw new Error(`${peer.name} did not round-trip the benchmark text`);
-  return { name: peer.name, tokens: ids.length, ids, encodeMBps: textBytes / 1e6 / enc.seconds, decodeMTokps: ids.length / 1e6 / dec.seconds };
+const all = peers();
+const enc = timeInterleaved(all.length, ENCODE_RUNS, (p) => all[p].encode(text));
+const dec = timeInterleaved(all.length, DECODE_RUNS, (p) => all[p].decode(enc.results[p]) === text);
+const results = all.map((peer, p) => {
+  if (!dec.results[p]) throw new Error(`${peer.name} did not round-trip the benchmark text`);
+  const ids = Array.from(enc.results[p]);
+  return { name: peer.name, tokens: ids.length, ids, encodeMBps: textBytes / 1e6 / enc.seconds[p], decodeMTokps: ids.length / 1e6 / dec.seconds[p] };
 });
 const [ours, ...others] = results;
 for (const r of others) {
@@ -103,7 +118,7 @@ const trainSeconds = (performance.now() - t0) / 1000;
 
 const report = {
   machine: machine(),
-  text: { bytes: textBytes, tokens: ours.tokens, ranks: "r50k_base (GPT-2)", runs: RUNS, statistic: "median after 1 warm-up" },
+  text: { bytes: textBytes, tokens: ours.tokens, ranks: "r50k_base (GPT-2)", encodeRuns: ENCODE_RUNS, decodeRuns: DECODE_RUNS, statistic: "median of interleaved rounds after 1 warm-up" },
   results: results.map(({ name, encodeMBps, decodeMTokps }) => ({
     name,
     encodeMBps: +encodeMBps.toFixed(2),
@@ -119,7 +134,7 @@ if (Bun.argv.includes("--json")) {
 } else {
   const m = report.machine;
   console.log(`machine: ${m.cpu}, ${m.cores} cores, ${m.runtime}, ${m.date}`);
-  console.log(`text: ${(textBytes / 1e6).toFixed(2)} MB English (tinyshakespeare + alice + gsm8k), ${ours.tokens} GPT-2 tokens; median of ${RUNS} runs after a warm-up\n`);
+  console.log(`text: ${(textBytes / 1e6).toFixed(2)} MB English (tinyshakespeare + alice + gsm8k), ${ours.tokens} GPT-2 tokens; median of ${ENCODE_RUNS} encode / ${DECODE_RUNS} decode interleaved rounds after a warm-up; load average ${m.loadAverage}\n`);
   console.log("| tokenizer | encode MB/s | ours ÷ this | decode M tokens/s | ours ÷ this |");
   console.log("|---|---:|---:|---:|---:|");
   for (const r of report.results) {

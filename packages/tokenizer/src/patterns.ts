@@ -2,7 +2,7 @@
  * The pre-tokenisation patterns this package knows by name, as the regex sources OpenAI published
  * (in the JS spelling js-tiktoken uses: contractions spelled out instead of `(?i:)`, no possessive
  * quantifiers; both rewrites match the same strings). The scanners in pre-tokenize.ts implement the
- * gpt2 and cl100k patterns by hand; any other pattern runs through the regex itself.
+ * named patterns by hand; a custom pattern runs through the regex itself.
  */
 
 export type PatternName = "gpt2" | "cl100k" | "o200k";

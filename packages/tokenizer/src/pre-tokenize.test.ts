@@ -19,7 +19,7 @@ function firstDifference(a: string[], b: string[]): string | undefined {
 
 const files = await sharedDataFiles();
 
-for (const name of ["gpt2", "cl100k"] as const) {
+for (const name of ["gpt2", "cl100k", "o200k"] as const) {
   describe(`${name} scanner matches the regex`, () => {
     test("has a hand-written scanner", () => {
       expect(scannerFor(name)).toBeDefined();
@@ -37,10 +37,12 @@ for (const name of ["gpt2", "cl100k"] as const) {
   });
 }
 
-test("patterns without a scanner run the regex", () => {
-  expect(scannerFor("o200k")).toBeUndefined();
-  const text = "Hello WORLDwide 'S the cat's 12345 /path//\n\n  x";
+test("o200k splits cased words, marks and slashes as its regex does", () => {
+  const text = "Hello WORLDwide HTMLParser 'S the cat's CAT'S 12345 /path//\n\n  x e\u0301 \u0301x";
   expect(preTokenize(text, "o200k")).toEqual(regexChunks(text, "o200k"));
+});
+
+test("custom patterns run the regex", () => {
   expect(preTokenize("ab12cd", { source: "\\d+" })).toEqual(["12"]);
 });
 

@@ -1,12 +1,12 @@
 /**
- * Pre-tokenisation: cutting text into the chunks that BPE merges within. For the gpt2 and cl100k
- * patterns a hand-written scanner walks the string once with a class table; it reproduces the
+ * Pre-tokenisation: cutting text into the chunks that BPE merges within. For the gpt2, cl100k and
+ * o200k patterns a hand-written scanner walks the string once with a class table; it reproduces the
  * regex's alternation order and backtracking exactly (pre-tokenize.test.ts checks it against the
  * regex on all shared data and edge cases) at several times the speed of a `\p{..}` regex.
  * Other patterns fall back to the regex. Special tokens are the tokenizer's business, not this one's.
  */
 
-import { LETTER, NUMBER, OTHER, SPACE, WIDE, classAt } from "./char-class.ts";
+import { LETTER, LOWERISH, NUMBER, OTHER, SPACE, UPPERISH, WIDE, classAt } from "./char-class.ts";
 import { type Pattern, patternSource } from "./patterns.ts";
 
 /** Returns where the chunk that starts at `i` ends; never reads at or beyond `end`. */
@@ -16,6 +16,7 @@ const APOSTROPHE = 39;
 const SPACE_CHAR = 32;
 const CR = 13;
 const LF = 10;
+const SLASH = 47;
 
 /** End of the run of code points of class `cls` starting at `i`. */
 function runEnd(text: string, i: number, end: number, cls: number): number {
@@ -72,6 +73,16 @@ function newlineRunEnd(text: string, j: number, end: number): number {
   return j;
 }
 
+/** `\s*[\r\n]+|\s+(?!\S)|\s+` at whitespace `i`: through the last newline of the run, if any. */
+function spaceEnd(text: string, i: number, end: number): number {
+  const j = runEnd(text, i, end, SPACE);
+  for (let k = j - 1; k >= i; k--) {
+    const ch = text.charCodeAt(k);
+    if (ch === CR || ch === LF) return k + 1;
+  }
+  return whitespaceEnd(i, j, end);
+}
+
 // ('s|'t|'re|'ve|'m|'ll|'d, any case)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}
 // | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 const scanCl100k: ChunkScanner = (text, i, end) => {
@@ -104,18 +115,99 @@ const scanCl100k: ChunkScanner = (text, i, end) => {
     return newlineRunEnd(text, runEnd(text, i + 1, end, OTHER), end);
   }
   if (cls === OTHER) return newlineRunEnd(text, runEnd(text, i, end, OTHER), end);
-  const j = runEnd(text, i, end, SPACE);
-  for (let k = j - 1; k >= i; k--) {
-    const ch = text.charCodeAt(k);
-    if (ch === CR || ch === LF) return k + 1;
+  return spaceEnd(text, i, end);
+};
+
+/** End of the run of code points with `flag` set starting at `i`. */
+function flagRunEnd(text: string, i: number, end: number, flag: number): number {
+  while (i < end) {
+    const v = classAt(text, i, end);
+    if (!(v & flag)) break;
+    i += v & WIDE ? 2 : 1;
   }
-  return whitespaceEnd(i, j, end);
+  return i;
+}
+
+/**
+ * `U*L+` at `j` (U, L: o200k's overlapping upper- and lower-ish sets), or -1. Greedy U* then L+;
+ * when L+ finds nothing the regex backtracks U* to the last U that is also L, and L+ stops right
+ * after it (the next code point is not L, or L+ would have run on).
+ */
+function upperThenLowerEnd(text: string, j: number, end: number): number {
+  let lastLowerEnd = -1;
+  let k = j;
+  while (k < end) {
+    const v = classAt(text, k, end);
+    if (!(v & UPPERISH)) break;
+    k += v & WIDE ? 2 : 1;
+    if (v & LOWERISH) lastLowerEnd = k;
+  }
+  const l = flagRunEnd(text, k, end, LOWERISH);
+  return l > k ? l : lastLowerEnd;
+}
+
+/** `U+L*` at `j`, or -1. */
+function upperRunThenLowerEnd(text: string, j: number, end: number): number {
+  const k = flagRunEnd(text, j, end, UPPERISH);
+  return k === j ? -1 : flagRunEnd(text, k, end, LOWERISH);
+}
+
+/** Optional contraction ('s 't 're 've 'm 'll 'd, any case) at `j`. */
+function contractionEnd(text: string, j: number, end: number): number {
+  if (j + 1 >= end || text.charCodeAt(j) !== APOSTROPHE) return j;
+  const n = lowerAscii(text.charCodeAt(j + 1));
+  if (n === 115 || n === 116 || n === 109 || n === 100) return j + 2;
+  if (j + 2 < end) {
+    const n2 = lowerAscii(text.charCodeAt(j + 2));
+    if (((n === 114 || n === 118) && n2 === 101) || (n === 108 && n2 === 108)) return j + 3;
+  }
+  return j;
+}
+
+function slashNewlineRunEnd(text: string, j: number, end: number): number {
+  while (j < end) {
+    const c = text.charCodeAt(j);
+    if (c !== CR && c !== LF && c !== SLASH) break;
+    j++;
+  }
+  return j;
+}
+
+// P?U*L+C? | P?U+L*C? | \p{N}{1,3} | ?[^\s\p{L}\p{N}]+[\r\n/]* | \s*[\r\n]+ | \s+(?!\S) | \s+
+// with P = [^\r\n\p{L}\p{N}], U = [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}], L = [\p{Ll}\p{Lm}\p{Lo}\p{M}], C a contraction.
+const scanO200k: ChunkScanner = (text, i, end) => {
+  const c = text.charCodeAt(i);
+  const v = classAt(text, i, end);
+  const cls = v & 3;
+  const w = v & WIDE ? 2 : 1;
+  const prefixed = cls !== LETTER && cls !== NUMBER && c !== CR && c !== LF && i + w < end;
+  // Alternatives in the regex's order: each with the P? prefix taken first, then without it.
+  let j = prefixed ? upperThenLowerEnd(text, i + w, end) : -1;
+  if (j < 0) j = upperThenLowerEnd(text, i, end);
+  if (j < 0 && prefixed) j = upperRunThenLowerEnd(text, i + w, end);
+  if (j < 0) j = upperRunThenLowerEnd(text, i, end);
+  if (j >= 0) return contractionEnd(text, j, end);
+  if (cls === NUMBER) {
+    j = i;
+    for (let k = 0; k < 3 && j < end; k++) {
+      const u = classAt(text, j, end);
+      if ((u & 3) !== NUMBER) break;
+      j += u & WIDE ? 2 : 1;
+    }
+    return j;
+  }
+  if (c === SPACE_CHAR && i + 1 < end && (classAt(text, i + 1, end) & 3) === OTHER) {
+    return slashNewlineRunEnd(text, runEnd(text, i + 1, end, OTHER), end);
+  }
+  if (cls === OTHER) return slashNewlineRunEnd(text, runEnd(text, i, end, OTHER), end);
+  return spaceEnd(text, i, end);
 };
 
 /** The hand-written scanner for a pattern, or undefined when only the regex can run it. */
 export function scannerFor(pattern: Pattern): ChunkScanner | undefined {
   if (pattern === "gpt2") return scanGpt2;
   if (pattern === "cl100k") return scanCl100k;
+  if (pattern === "o200k") return scanO200k;
   return undefined;
 }
 

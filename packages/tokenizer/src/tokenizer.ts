@@ -8,7 +8,8 @@
 
 import { bytePairMerge } from "./byte-pair-merge.ts";
 import { ChunkCache } from "./chunk-cache.ts";
-import { DisallowedSpecialTokenError, InvalidVocabularyError, UnknownTokenIdError } from "./errors.ts";
+import { DecodeTable } from "./decode-table.ts";
+import { DisallowedSpecialTokenError, InvalidVocabularyError } from "./errors.ts";
 import { PairTable } from "./pair-table.ts";
 import { type Pattern, patternSource } from "./patterns.ts";
 import { type ChunkScanner, scannerFor } from "./pre-tokenize.ts";
@@ -54,10 +55,7 @@ export class Tokenizer {
   private readonly byteIds = new Int32Array(256);
   private readonly idsByBytes = new Map<string, number>();
   private readonly maxTokenBytes: number;
-  private readonly flat: Uint8Array;
-  private readonly starts: Int32Array;
-  /** Byte length per id; -1 for ids in gaps of the id space. */
-  private readonly lengths: Int32Array;
+  private readonly decodeTable: DecodeTable;
   private readonly cache = new ChunkCache(MAX_CACHE_ENTRIES);
   private scratchBytes = new Uint8Array(1024);
   private scratchIds = new Int32Array(1024);
@@ -100,7 +98,7 @@ export class Tokenizer {
     const names = [...this.specials.keys()].sort((a, b) => b.length - a.length); // longest match wins
     this.specialRegex = names.length ? new RegExp(names.map(escapeRegex).join("|"), "g") : undefined;
     this.pairs = this.buildPairTable();
-    ({ flat: this.flat, starts: this.starts, lengths: this.lengths } = this.buildDecodeTable());
+    this.decodeTable = this.buildDecodeTable();
   }
 
   /**
@@ -123,25 +121,12 @@ export class Tokenizer {
     return table;
   }
 
-  private buildDecodeTable() {
+  private buildDecodeTable(): DecodeTable {
     const encoder = new TextEncoder();
-    const all: Uint8Array[] = [...this.tokens];
+    const all: (Uint8Array | undefined)[] = [...this.tokens];
+    all.length = this.vocabSize; // ids between the ordinary tokens and the specials stay undefined
     for (const [text, id] of this.specials) all[id] = encoder.encode(text);
-    const lengths = new Int32Array(this.vocabSize).fill(-1);
-    const starts = new Int32Array(this.vocabSize);
-    let total = 0;
-    for (let id = 0; id < this.vocabSize; id++) if (all[id]) total += all[id].length;
-    const flat = new Uint8Array(total);
-    let at = 0;
-    for (let id = 0; id < this.vocabSize; id++) {
-      const bytes = all[id];
-      if (!bytes) continue;
-      flat.set(bytes, at);
-      starts[id] = at;
-      lengths[id] = bytes.length;
-      at += bytes.length;
-    }
-    return { flat, starts, lengths };
+    return new DecodeTable(all);
   }
 
   /** Special token text → id. */
@@ -280,26 +265,9 @@ export class Tokenizer {
     return n;
   }
 
-  /** Bytes of a token sequence; may end mid-character (see StreamDecoder). */
+  /** Bytes of a token sequence (a view into a slightly larger buffer); may end mid-character (see StreamDecoder). */
   decodeBytes(ids: ArrayLike<number>): Uint8Array {
-    const lengths = this.lengths;
-    let total = 0;
-    for (let k = 0; k < ids.length; k++) {
-      const len = lengths[ids[k]];
-      if (!(len >= 0)) throw new UnknownTokenIdError(ids[k], k);
-      total += len;
-    }
-    const out = new Uint8Array(total);
-    const flat = this.flat;
-    const starts = this.starts;
-    let p = 0;
-    for (let k = 0; k < ids.length; k++) {
-      const id = ids[k];
-      let s = starts[id];
-      const e = s + lengths[id];
-      while (s < e) out[p++] = flat[s++];
-    }
-    return out;
+    return this.decodeTable.bytes(ids);
   }
 
   /** Decodes to text; invalid UTF-8 (a sequence cut mid-character) becomes U+FFFD. */

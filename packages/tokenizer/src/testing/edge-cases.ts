@@ -9,6 +9,8 @@ const PALETTE = [
   "😀", "👩‍👩‍👧", "🏳️‍🌈", "👍🏽", "🇫🇷", "𝟎", "𝔸", "٣", "½", "Ⅻ", "0", "7", "42", " ", "  ", "\t", "\n", "\r\n", "\r",
   "\u00a0", "\u3000", "\u2028", "\u0085", "\ufeff", "\u000b", "'", "'s", "'S", "'ll", "'Re", "'ve", "'d", "'m", "'t", "!", "?", "...",
   "/", "<", "|", "-", "_", "\"", "\ud800", "\udfff", "\u0000", "\u007f", "\uffff",
+  // o200k's cased-word sets: upper runs, titlecase (Lt), modifier (Lm), bare marks, astral capitals
+  "A", "HTML", "ǅ", "ʰ", "\u0301", "\u0903", "𝐀", "'LL",
 ];
 
 function mulberry32(seed: number): () => number {

@@ -1,5 +1,5 @@
 /**
- * Test and benchmark support: paths to the shared datasets and the GPT-2 / cl100k vocabularies
+ * Test and benchmark support: paths to the shared datasets and the GPT-2 / cl100k / o200k vocabularies
  * converted from js-tiktoken (a devDependency used as the oracle) into this package's form.
  * Not exported from index.ts.
  */
@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Tiktoken } from "js-tiktoken/lite";
 import cl100k from "js-tiktoken/ranks/cl100k_base";
 import gpt2 from "js-tiktoken/ranks/gpt2";
+import o200k from "js-tiktoken/ranks/o200k_base";
 import type { VocabularySpec } from "../tokenizer.ts";
 
 /** The repo's sibling `shared/data` folder; throws (never skips) when it is missing. */
@@ -19,10 +20,10 @@ export function sharedDataPath(...parts: string[]): string {
   return path;
 }
 
-export type OracleName = "r50k_base" | "cl100k_base";
+export type OracleName = "r50k_base" | "cl100k_base" | "o200k_base";
 
-const RANK_DATA = { r50k_base: gpt2, cl100k_base: cl100k } as const;
-const PATTERNS = { r50k_base: "gpt2", cl100k_base: "cl100k" } as const;
+const RANK_DATA = { r50k_base: gpt2, cl100k_base: cl100k, o200k_base: o200k } as const;
+const PATTERNS = { r50k_base: "gpt2", cl100k_base: "cl100k", o200k_base: "o200k" } as const;
 
 /** Decodes js-tiktoken's packed rank lines ("<tag> <first rank> <base64>...") into token bytes. */
 export function oracleVocabulary(name: OracleName): VocabularySpec {
