@@ -21,3 +21,5 @@ export {
 export { exportHf, importHf, type HfExportOptions } from "./hf.ts";
 export { writeShard, openShard, SHARD_MAGIC, SHARD_VERSION, SHARD_HEADER_BYTES, type Shard } from "./shards.ts";
 export { TokenDataset, TokenSplit, type Batch, type SplitCursor, type SplitName, type TokenDatasetOptions } from "./token-dataset.ts";
+export { GPT, type GPTOutput } from "./gpt.ts";
+export { gptReference, type ReferenceResult } from "./gpt-reference.ts";
