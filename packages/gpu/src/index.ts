@@ -1,7 +1,7 @@
 /** @forno/gpu — the WGSL kernel runtime: device, tensors, ops, autograd, optimizers. */
 export { openDevice, type Backend, type GpuInfo } from "./device.ts";
 export { GpuError, ShapeError, DtypeError, NoAdapterError, KernelError, DeviceLostError } from "./errors.ts";
-export { initRuntime, runtime, params, Runtime, type Dispatch, type Binding, type BufferView, type RuntimeStats } from "./runtime.ts";
+export { initRuntime, runtime, params, Runtime, type KernelTime, type Dispatch, type Binding, type BufferView, type RuntimeStats } from "./runtime.ts";
 export { randn, randint, rng } from "./random.ts";
 export { Tensor, scope, numel, linearGrid, type Dtype, type GradNode } from "./tensor.ts";
 export { backward, noGrad, record, zeroGrad, clearTape, isGradEnabled, axpyInPlace } from "./autograd.ts";

@@ -53,6 +53,8 @@ export interface CompiledKernel {
   label: string;
   /** Resolves to a compile or pipeline error message, or null when the pipeline is valid. */
   check: Promise<string | null>;
+  /** Set once the runtime has queued `check` for reporting. */
+  reported: boolean;
 }
 
 export class PipelineCache {
@@ -84,7 +86,7 @@ export class PipelineCache {
       compute: { module, entryPoint: spec.entry ?? "main", constants: spec.overrides },
     });
     const check = this.device.popErrorScope().then((e) => (e ? e.message : null));
-    const compiled = { pipeline, label, check };
+    const compiled = { pipeline, label, check, reported: false };
     this.pipelines.set(key, compiled);
     return compiled;
   }

@@ -90,3 +90,17 @@ test("a validation error surfaces as a KernelError naming the kernel and the ste
   expect(String(err)).toContain("axpy");
   expect(String(err)).toContain("test step 7");
 });
+
+test("profiling times each kernel and leaves results unchanged", async () => {
+  const rt = runtime();
+  const x = Tensor.full([1000], 1);
+  const y = Tensor.zeros([1000]);
+  rt.startProfile();
+  for (let i = 0; i < 5; i++) axpyInPlace(y, x, 2);
+  const v = await y.read();
+  const rows = await rt.stopProfile();
+  expect(v[999]).toBe(10);
+  const axpy = rows.find((r) => r.kernel === "axpy");
+  expect(axpy?.dispatches).toBe(5);
+  expect(axpy!.ms).toBeGreaterThan(0);
+});

@@ -42,6 +42,13 @@ const ARENA_SLOTS = 4096;
 export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 const READ_USAGE = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
 
+/** Time spent in one kernel while profiling (each dispatch submitted and awaited alone). */
+export interface KernelTime {
+  kernel: string;
+  ms: number;
+  dispatches: number;
+}
+
 export interface RuntimeStats {
   dispatches: number;
   submits: number;
@@ -71,6 +78,8 @@ export class Runtime {
   private errors: GpuError[] = [];
   private lost: GpuError | null = null;
   private lastKernel = "none";
+  private profile: Map<string, KernelTime> | null = null;
+  private profiled: { kernel: string; commands: GPUCommandBuffer }[] = [];
 
   constructor(
     readonly device: GPUDevice,
@@ -92,7 +101,10 @@ export class Runtime {
     if (this.lost) throw this.lost;
     const compiled = this.pipelines.get(d);
     this.lastKernel = compiled.label;
-    this.pending.push(compiled.check.then((m) => (m ? new KernelError(compiled.label, this.step, m) : null)));
+    if (!compiled.reported) {
+      compiled.reported = true;
+      this.pending.push(compiled.check.then((m) => (m ? new KernelError(compiled.label, this.step, m) : null)));
+    }
     const entries: GPUBindGroupEntry[] = [];
     if (d.params) {
       if (this.arenaUsed === ARENA_SLOTS * ARENA_SLOT) this.flush();
@@ -119,6 +131,50 @@ export class Runtime {
     }
     if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
+    if (this.profile) {
+      this.endPass();
+      this.profiled.push({ kernel: compiled.label, commands: this.encoder!.finish() });
+      this.encoder = null;
+    }
+  }
+
+  /**
+   * Starts timing kernels: from now on each dispatch is its own command buffer, submitted and awaited
+   * alone at the next readback or sync(). Slower than normal running; for benchmarks only.
+   */
+  startProfile(): void {
+    this.profile = new Map();
+  }
+
+  /** Stops profiling and returns the time per kernel, largest first. */
+  async stopProfile(): Promise<KernelTime[]> {
+    await this.sync();
+    const rows = [...(this.profile?.values() ?? [])].sort((a, b) => b.ms - a.ms);
+    this.profile = null;
+    return rows;
+  }
+
+  private async drainProfiled(): Promise<void> {
+    if (!this.profile || (this.profiled.length === 0 && !this.encoder)) return;
+    this.endPass();
+    if (this.encoder) this.profiled.push({ kernel: "copies", commands: this.encoder.finish() });
+    this.encoder = null;
+    if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaCpu, 0, this.arenaUsed);
+    this.arenaUsed = 0;
+    const queued = this.profiled;
+    this.profiled = [];
+    for (const { kernel, commands } of queued) {
+      const t0 = performance.now();
+      this.device.queue.submit([commands]);
+      await this.device.queue.onSubmittedWorkDone();
+      const row = this.profile.get(kernel) ?? { kernel, ms: 0, dispatches: 0 };
+      row.ms += performance.now() - t0;
+      row.dispatches++;
+      this.profile.set(kernel, row);
+      this.stats.submits++;
+    }
+    for (const st of this.staging) st.destroy();
+    this.staging = [];
   }
 
   /** Copies bytes between buffers, in order with the recorded dispatches. */
@@ -139,14 +195,17 @@ export class Runtime {
 
   /** Submits everything recorded so far. */
   flush(): void {
-    if (!this.encoder) return;
+    if (!this.encoder && this.profiled.length === 0) return;
     this.endPass();
     if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaCpu, 0, this.arenaUsed);
     this.arenaUsed = 0;
     const step = this.step;
     this.device.pushErrorScope("out-of-memory");
     this.device.pushErrorScope("validation");
-    this.device.queue.submit([this.encoder.finish()]);
+    const commands = this.profiled.map((p) => p.commands);
+    this.profiled = [];
+    if (this.encoder) commands.push(this.encoder.finish());
+    this.device.queue.submit(commands);
     const last = this.lastKernel;
     for (const scope of ["validation", "out-of-memory"]) {
       this.pending.push(this.device.popErrorScope().then((e) => (e ? new KernelError(last, step, `${scope}: ${e.message}`) : null)));
@@ -159,6 +218,7 @@ export class Runtime {
 
   /** Reads `bytes` bytes of a buffer back to the CPU: flushes, waits, and throws any pending GPU error. */
   async read(src: GPUBuffer, srcOffset: number, bytes: number): Promise<ArrayBuffer> {
+    await this.drainProfiled();
     const padded = Math.ceil(bytes / 4) * 4;
     const dst = this.pool.acquire(padded, READ_USAGE, "readback");
     this.copy(src, srcOffset, dst, 0, padded);
@@ -180,6 +240,7 @@ export class Runtime {
 
   /** Submits and waits for the GPU to finish; throws any pending GPU error. */
   async sync(): Promise<void> {
+    await this.drainProfiled();
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     await this.check();
