@@ -59,13 +59,14 @@ export function axpyInPlace(y: Tensor, x: Tensor, alpha = 1): void {
   runtime().dispatch({ kernel: "axpy", bindings: [x, y], params: p, workgroups: linearGrid(x.size) });
 }
 
-/** Adds `g` into a leaf's persistent `.grad` (allocated once, kept across scopes). */
-function accumulateLeaf(leaf: Tensor, g: Tensor): void {
-  if (!leaf.grad) {
-    leaf.grad = Tensor.zeros(leaf.shape).keep();
-    leaf.grad.name = leaf.name ? `${leaf.name}.grad` : "";
-  }
-  axpyInPlace(leaf.grad, g);
+/**
+ * Adds `g` into a leaf's `.grad`, which is kept across scopes. The first gradient is adopted as it is when
+ * nothing else shares its storage (`owned`), saving a fill and an add per parameter per step.
+ */
+function accumulateLeaf(leaf: Tensor, g: Tensor, owned: boolean): void {
+  if (leaf.grad) return axpyInPlace(leaf.grad, g);
+  leaf.grad = (owned ? g : copyOf(g)).keep();
+  leaf.grad.name = leaf.name ? `${leaf.name}.grad` : "";
 }
 
 /**
@@ -87,11 +88,13 @@ export function backward(loss: Tensor, gradient?: Tensor): void {
       const node = out.node;
       const inGrads = node.backward(g);
       let gReused = false;
+      const shared = (gi: Tensor) =>
+        gi.isView || gi.buffer === g.buffer || inGrads.filter((x) => x?.buffer === gi.buffer).length > 1 || [...grads.values()].some((v) => v.buffer === gi.buffer);
       node.inputs.forEach((input, k) => {
         const gi = inGrads[k];
         if (!gi || !input.requiresGrad) return;
         if (gi.buffer === g.buffer) gReused = true;
-        if (!input.node) return accumulateLeaf(input, gi);
+        if (!input.node) return accumulateLeaf(input, gi, !shared(gi));
         const prev = grads.get(input);
         if (prev) axpyInPlace(prev, gi.buffer === prev.buffer ? copyOf(gi) : gi); // e.g. add(t, t) hands back gradOut twice
         else grads.set(input, [...grads.values()].some((v) => v.buffer === gi.buffer) ? copyOf(gi) : gi);

@@ -63,6 +63,11 @@ export class Tensor implements BufferView {
     return Math.max(4, this.size * 4);
   }
 
+  /** True for a reshape view, which shares its base's storage. */
+  get isView(): boolean {
+    return this.base !== null;
+  }
+
   get isDisposed(): boolean {
     return this.disposed;
   }
