@@ -6,7 +6,9 @@
 import { initRuntime } from "@forno/gpu";
 import { parseArgs, UsageError, type Options } from "./args.ts";
 import { demo } from "./stages/demo.ts";
+import { pretrainStage } from "./stages/pretrain.ts";
 import { selfcheck } from "./stages/selfcheck.ts";
+import { tokenizerStage } from "./stages/tokenizer.ts";
 
 interface Stage {
   about: string;
@@ -16,14 +18,18 @@ interface Stage {
 const stages: Record<string, Stage> = {
   selfcheck: { about: "run every GPU op against its float64 reference on random inputs", run: selfcheck },
   demo: { about: "fit a 2-layer MLP on generated data with autograd and AdamW (--steps, --hidden)", run: demo },
+  tokenizer: { about: "train a BPE vocabulary of the model's size on the corpus (--corpus, --vocab, --retrain)", run: tokenizerStage },
+  pretrain: { about: "pretrain the GPT on the corpus (--preset tiny|smoke|small, --steps, --lr, ..., --resume)", run: pretrainStage },
 };
 
-const pipeline = ["selfcheck", "demo"];
+const pipeline = ["selfcheck", "tokenizer", "pretrain"];
 
 function usage(): string {
   const rows = Object.entries(stages).map(([name, s]) => `  ${name.padEnd(12)} ${s.about}`);
   return [
     "usage: bun run train [<stage>] [--config file.json] [--key value ...]",
+    "",
+    "common options: --run DIR (default runs/default), --preset tiny|smoke|small, --corpus FILE",
     "",
     "stages:",
     ...rows,

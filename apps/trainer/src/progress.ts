@@ -35,6 +35,7 @@ export class Progress {
     const bar = "█".repeat(Math.round(frac * width)).padEnd(width, "░");
     const eta = done > 0 ? (elapsed / done) * (this.o.total - done) : Infinity;
     const extra = Object.entries(fields)
+      .filter(([, v]) => typeof v !== "number" || Number.isFinite(v))
       .map(([k, v]) => `${k} ${typeof v === "number" ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(4)) : v}`)
       .join(" · ");
     const line = `${this.o.label} ${bar} ${done}/${this.o.total} ${this.o.unit ?? ""}${extra ? " · " + extra : ""} · ${duration(elapsed)} elapsed, ETA ${duration(eta)}`;

@@ -23,3 +23,9 @@ export { writeShard, openShard, SHARD_MAGIC, SHARD_VERSION, SHARD_HEADER_BYTES, 
 export { TokenDataset, TokenSplit, type Batch, type SplitCursor, type SplitName, type TokenDatasetOptions } from "./token-dataset.ts";
 export { GPT, type GPTOutput } from "./gpt.ts";
 export { gptReference, type ReferenceResult } from "./gpt-reference.ts";
+export { pretrain, evaluate, writeLossPlot, type TrainSettings, type StepRecord, type PretrainOptions, type PretrainResult } from "./training/pretrain.ts";
+export { learningRate, type Schedule } from "./training/schedule.ts";
+export { bigramLoss } from "./training/bigram.ts";
+export { lossPlotSvg, type Series } from "./training/loss-plot.ts";
+export { sampleTokens, pickToken, type SampleOptions } from "./training/sample.ts";
+export { writePretrainReport, type PretrainReport } from "./training/report.ts";

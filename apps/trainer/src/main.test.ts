@@ -1,0 +1,84 @@
+/**
+ * The trainer as a user runs it: the smoke pipeline end to end, Ctrl-C saving a checkpoint, and kill -9
+ * losing only the steps since the last checkpoint, after which --resume finishes the run.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const main = join(import.meta.dir, "main.ts");
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tempRun(): string {
+  const d = mkdtempSync(join(tmpdir(), "forno-train-"));
+  dirs.push(d);
+  return d;
+}
+
+function train(args: string[]) {
+  return Bun.spawn(["bun", main, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, EGL_PLATFORM: "surfaceless" } });
+}
+
+function metricSteps(run: string): number[] {
+  const path = join(run, "pretrain", "metrics.jsonl");
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l).step);
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out waiting for the trainer");
+    await Bun.sleep(100);
+  }
+}
+
+test("the smoke pipeline runs every stage and writes the report, plot, metrics and checkpoints", async () => {
+  const run = tempRun();
+  const p = train(["--preset", "smoke", "--run", run, "--sampleTokens", "8"]);
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  expect({ code, err: code === 0 ? "" : err }).toEqual({ code: 0, err: "" });
+  expect(out).toContain("8/8 ops match");
+  const report = readFileSync(join(run, "pretrain", "report.md"), "utf8");
+  expect(report).toContain("bigram baseline");
+  expect(report).toMatch(/bits per byte/);
+  expect(readFileSync(join(run, "pretrain", "loss.svg"), "utf8")).toStartWith("<svg");
+  expect(metricSteps(run)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  expect(existsSync(join(run, "pretrain", "ckpt-000008", "model.safetensors"))).toBe(true);
+  expect(existsSync(join(run, "pretrain", "ckpt-000008", "tokenizer", "tokenizer.json"))).toBe(true);
+}, 180_000);
+
+test("Ctrl-C saves a checkpoint at the current step and exits 130", async () => {
+  const run = tempRun();
+  const p = train(["pretrain", "--preset", "smoke", "--run", run, "--steps", "500", "--sampleTokens", "0"]);
+  await waitFor(() => metricSteps(run).length >= 2, 120_000);
+  p.kill("SIGINT");
+  const code = await p.exited;
+  expect(code).toBe(130);
+  const steps = metricSteps(run);
+  const last = steps.at(-1)!;
+  expect(existsSync(join(run, "pretrain", `ckpt-${String(last).padStart(6, "0")}`, "model.safetensors"))).toBe(true);
+}, 180_000);
+
+test("kill -9 loses only the steps since the last checkpoint; --resume finishes the run", async () => {
+  const run = tempRun();
+  const args = ["pretrain", "--preset", "smoke", "--run", run, "--steps", "12", "--checkpointEvery", "3", "--sampleTokens", "0"];
+  const p = train(args);
+  await waitFor(() => existsSync(join(run, "pretrain", "ckpt-000003")) && metricSteps(run).length >= 4, 120_000);
+  p.kill("SIGKILL");
+  await p.exited;
+  const q = train([...args, "--resume"]);
+  const [out, code] = await Promise.all([new Response(q.stdout).text(), q.exited]);
+  expect(code).toBe(0);
+  expect(out).toContain("finished at step 12");
+  expect(Number(/resumed from step (\d+)/.exec(out)?.[1])).toBeGreaterThanOrEqual(3);
+  expect(metricSteps(run)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+}, 240_000);
+
+test("bad options give a usage error and exit 2", async () => {
+  const p = train(["pretrain", "--preset", "huge"]);
+  const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+  expect(code).toBe(2);
+  expect(err).toContain("unknown --preset 'huge'");
+});

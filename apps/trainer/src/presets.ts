@@ -1,0 +1,44 @@
+/**
+ * Run presets: the model preset, the tokenizer size and the training settings that `bun run train` uses
+ * unless flags override them. `tiny` is the default pipeline; `smoke` is the same pipeline in a few steps,
+ * for tests and a quick check that everything runs.
+ */
+import type { PresetName, TrainSettings } from "@forno/model";
+import { UsageError, type Options } from "./args.ts";
+
+export interface RunPreset {
+  model: PresetName;
+  settings: TrainSettings;
+}
+
+const tiny: RunPreset = {
+  model: "tiny",
+  settings: {
+    steps: 400, batchSize: 16, seqLen: 128, gradAccum: 1, lr: 2e-3, minLr: 2e-4, warmupSteps: 20,
+    weightDecay: 0.1, gradClip: 1, evalEvery: 50, evalBatches: 8, checkpointEvery: 100, seed: 1337,
+  },
+};
+
+export const RUN_PRESETS: Record<string, RunPreset> = {
+  tiny,
+  smoke: { model: "tiny", settings: { ...tiny.settings, steps: 8, batchSize: 4, seqLen: 64, warmupSteps: 2, evalEvery: 4, evalBatches: 2, checkpointEvery: 4 } },
+  small: { model: "small", settings: { ...tiny.settings, steps: 1000, batchSize: 8, seqLen: 256, lr: 1e-3, minLr: 1e-4, warmupSteps: 50 } },
+};
+
+/** The preset named by --preset (default tiny) with any --<setting> flags applied. */
+export function resolvePreset(opts: Options): RunPreset {
+  const name = String(opts.preset ?? "tiny");
+  const preset = RUN_PRESETS[name];
+  if (!preset) throw new UsageError(`unknown --preset '${name}': expected one of ${Object.keys(RUN_PRESETS).join(", ")}`);
+  const settings = { ...preset.settings };
+  for (const key of Object.keys(settings) as (keyof TrainSettings)[]) {
+    if (opts[key] === undefined) continue;
+    const v = Number(opts[key]);
+    if (!Number.isFinite(v) || v < 0) throw new UsageError(`--${key} must be a non-negative number, got '${opts[key]}'`);
+    settings[key] = v;
+  }
+  for (const key of ["steps", "batchSize", "seqLen", "gradAccum", "evalEvery", "evalBatches", "checkpointEvery"] as const) {
+    if (!Number.isInteger(settings[key]) || settings[key] < 1) throw new UsageError(`--${key} must be a positive integer, got ${settings[key]}`);
+  }
+  return { model: preset.model, settings };
+}
