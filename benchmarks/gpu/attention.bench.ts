@@ -5,7 +5,7 @@
  * per multiply-add; backward recomputes the scores and does four more products, 2.5× the forward.
  */
 import { attentionBackward, attentionForward, initRuntime, runtime, Tensor } from "@forno/gpu";
-import { attentionBackwardRef, attentionForwardRef } from "@forno/gpu/reference";
+import { attention as ref } from "@forno/gpu/reference";
 import { randn } from "@forno/gpu/testing";
 import { machine, report, timeMs, type Row } from "../harness.ts";
 
@@ -15,6 +15,8 @@ const shapes = [
   { name: "B4 T256 C384", B: 4, T: 256, C: 384, NH: 6 },
 ];
 
+// Both kernel variants on whatever adapter this is; the op picks "rows" on CPU adapters, "tiled" on GPUs.
+const VARIANTS = ["tiled", "rows"] as const;
 const rows: Row[] = [];
 for (const { name, B, T, C, NH } of shapes) {
   const fwdFlops = 2 * 2 * B * ((T * (T + 1)) / 2) * C;
@@ -33,23 +35,25 @@ for (const { name, B, T, C, NH } of shapes) {
   const dyData = randn(B * T * C, 2);
   const qkv = Tensor.from(qkvData, [B, T, 3 * C]);
   const dy = Tensor.from(dyData, [B, T, C]);
-  const fwd = await timeMs(async () => {
-    const { y, lse } = attentionForward(qkv, NH);
-    await rt.sync();
-    y.dispose();
-    lse.dispose();
-  }, 5, 2);
-  const both = await timeMs(async () => {
-    const { y, lse } = attentionForward(qkv, NH);
-    const dqkv = attentionBackward(dy, qkv, y, lse, NH);
-    await rt.sync();
-    for (const t of [y, lse, dqkv]) t.dispose();
-  }, 5, 2);
-  rows.push(row("fused WGSL", "forward", fwd, fwdFlops), row("fused WGSL", "forward+backward", both, bothFlops));
+  for (const variant of VARIANTS) {
+    const fwd = await timeMs(async () => {
+      const { y, lse } = attentionForward(qkv, NH, variant);
+      await rt.sync();
+      y.dispose();
+      lse.dispose();
+    }, 5, 2);
+    const both = await timeMs(async () => {
+      const { y, lse } = attentionForward(qkv, NH, variant);
+      const dqkv = attentionBackward(dy, qkv, y, lse, NH, variant);
+      await rt.sync();
+      for (const t of [y, lse, dqkv]) t.dispose();
+    }, 5, 2);
+    rows.push(row(`fused WGSL ${variant}`, "forward", fwd, fwdFlops), row(`fused WGSL ${variant}`, "forward+backward", both, bothFlops));
+  }
 
   // The reference is slow enough that one run is a stable measurement.
-  const refFwd = await timeMs(() => attentionForwardRef(qkvData, B, T, C, NH), 1, 0);
-  const refBwd = await timeMs(() => attentionBackwardRef(dyData, qkvData, B, T, C, NH), 1, 0);
+  const refFwd = await timeMs(() => ref.attentionForwardRef(qkvData, B, T, C, NH), 1, 0);
+  const refBwd = await timeMs(() => ref.attentionBackwardRef(dyData, qkvData, B, T, C, NH), 1, 0);
   rows.push(row("naive TS float64", "forward", refFwd, fwdFlops), row("naive TS float64", "forward+backward", refFwd + refBwd, bothFlops));
   qkv.dispose();
   dy.dispose();

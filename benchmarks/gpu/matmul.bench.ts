@@ -19,6 +19,8 @@ interface Shape {
   M: number;
   K: number;
   N: number;
+  transA?: boolean;
+  transB?: boolean;
 }
 
 const SHAPES: Shape[] = [
@@ -26,6 +28,27 @@ const SHAPES: Shape[] = [
   { name: "4096x768x768 (GPT-2 linear)", Z: 1, M: 4096, K: 768, N: 768 },
   { name: "12x(256x64x256) (attention)", Z: 12, M: 256, K: 64, N: 256 },
 ];
+
+/**
+ * The matmuls of one GPT training step, per linear layer x (N, Cin)·W (Cin, Cout): forward x·W, dX = dY·Wᵀ
+ * (transB) and dW = Xᵀ·dY (transA, the reduction over the N = B·T rows); and the tied head x·wteᵀ with its
+ * two gradients. N rows, C channels, V = 512.
+ */
+function gptShapes(model: string, N: number, C: number, V: number): Shape[] {
+  const layers: [string, number, number][] = [["c_attn", C, 3 * C], ["c_proj", C, C], ["c_fc", C, 4 * C], ["mlp.c_proj", 4 * C, C]];
+  const out: Shape[] = [];
+  for (const [name, Cin, Cout] of layers) {
+    out.push({ name: `${model} ${name} fwd`, Z: 1, M: N, K: Cin, N: Cout });
+    out.push({ name: `${model} ${name} dX`, Z: 1, M: N, K: Cout, N: Cin, transB: true });
+    out.push({ name: `${model} ${name} dW`, Z: 1, M: Cin, K: N, N: Cout, transA: true });
+  }
+  out.push({ name: `${model} head fwd`, Z: 1, M: N, K: C, N: V, transB: true });
+  out.push({ name: `${model} head dX`, Z: 1, M: N, K: V, N: C });
+  out.push({ name: `${model} head dW`, Z: 1, M: V, K: N, N: C, transA: true });
+  return out;
+}
+
+const GPT_SHAPES: Shape[] = [...gptShapes("tiny N2048 C128", 2048, 128, 512), ...gptShapes("N1024 C384", 1024, 384, 512)];
 
 /** Plain TS runs on this smaller cube (a 1024³ triple loop takes over a second per rep). */
 const TS_SIZE = 256;
@@ -52,12 +75,14 @@ function filled(shape: number[], seed: number): Tensor {
 }
 
 async function timeGpu(s: Shape, variant: MatmulVariant): Promise<number> {
-  const a = filled(s.Z > 1 ? [s.Z, s.M, s.K] : [s.M, s.K], 1);
-  const b = filled(s.Z > 1 ? [s.Z, s.K, s.N] : [s.K, s.N], 2);
+  const aShape = s.transA ? [s.K, s.M] : [s.M, s.K];
+  const bShape = s.transB ? [s.N, s.K] : [s.K, s.N];
+  const a = filled(s.Z > 1 ? [s.Z, ...aShape] : aShape, 1);
+  const b = filled(s.Z > 1 ? [s.Z, ...bShape] : bShape, 2);
   const times: number[] = [];
   for (let r = 0; r <= REPS; r++) {
     const t0 = performance.now();
-    const c = matmulForward(a, b, { variant });
+    const c = matmulForward(a, b, { variant, transA: s.transA, transB: s.transB });
     await runtime().sync();
     if (r > 0) times.push(performance.now() - t0);
     c.dispose();
@@ -94,9 +119,18 @@ function cpuModel(): string {
 const rt = await initRuntime();
 const chosen = defaultVariant();
 const rows: Row[] = [];
-for (const s of SHAPES) {
+const gptOnly = process.argv.includes("--gpt");
+for (const s of gptOnly ? [] : SHAPES) {
   const flop = 2 * s.Z * s.M * s.K * s.N;
   for (const v of VARIANTS) {
+    const ms = await timeGpu(s, v);
+    rows.push({ shape: s.name, kernel: v, chosen: v === chosen, medianMs: ms, gflops: flop / ms / 1e6 });
+  }
+}
+// GPT training shapes: the chosen kernel against the naive baseline, measured back to back.
+for (const s of GPT_SHAPES) {
+  const flop = 2 * s.Z * s.M * s.K * s.N;
+  for (const v of new Set<MatmulVariant>([chosen, "naive"])) {
     const ms = await timeGpu(s, v);
     rows.push({ shape: s.name, kernel: v, chosen: v === chosen, medianMs: ms, gflops: flop / ms / 1e6 });
   }
@@ -110,9 +144,9 @@ if (process.argv.includes("--json")) {
 } else {
   console.log(`device: ${rt.info.description} (${rt.info.backend}, ${rt.info.featureLevel}${rt.info.isCpu ? ", CPU" : ""})`);
   console.log(`cpu: ${env.cpu}, ${env.cores} cores; bun ${env.bun}; median of ${REPS} after 1 warm-up; * = default kernel here`);
-  console.log(`${"shape (M×K×N)".padEnd(30)} ${"kernel".padEnd(20)} ${"ms".padStart(9)} ${"GFLOP/s".padStart(8)}`);
+  console.log(`${"shape (M×K×N)".padEnd(32)} ${"kernel".padEnd(20)} ${"ms".padStart(9)} ${"GFLOP/s".padStart(8)}`);
   for (const r of rows) {
-    console.log(`${r.shape.padEnd(30)} ${(r.kernel + (r.chosen ? " *" : "")).padEnd(20)} ${r.medianMs.toFixed(1).padStart(9)} ${r.gflops.toFixed(2).padStart(8)}${r.note ? `  (${r.note})` : ""}`);
+    console.log(`${r.shape.padEnd(32)} ${(r.kernel + (r.chosen ? " *" : "")).padEnd(20)} ${r.medianMs.toFixed(1).padStart(9)} ${r.gflops.toFixed(2).padStart(8)}${r.note ? `  (${r.note})` : ""}`);
   }
 }
 process.exit(0);
