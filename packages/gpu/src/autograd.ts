@@ -5,7 +5,7 @@
  * accumulate. Backward closures run with recording off, so they never extend the tape.
  */
 import { GpuError } from "./errors.ts";
-import { runtime } from "./runtime.ts";
+import { bindingChunks, params, runtime } from "./runtime.ts";
 import { linearGrid, setRecordHook, Tensor, type GradNode } from "./tensor.ts";
 
 let recording = true;
@@ -53,10 +53,10 @@ setRecordHook((t) => {
 /** y += alpha * x, elementwise, in place. */
 export function axpyInPlace(y: Tensor, x: Tensor, alpha = 1): void {
   if (x.size !== y.size) throw new GpuError(`axpy: sizes differ (${x.size} vs ${y.size})`);
-  const p = new Uint32Array(2);
-  p[0] = x.size;
-  new Float32Array(p.buffer)[1] = alpha;
-  runtime().dispatch({ kernel: "axpy", bindings: [x, y], params: p, workgroups: linearGrid(x.size) });
+  for (const { start, count } of bindingChunks(x.size, 4)) {
+    const view = (t: Tensor) => ({ buffer: t.buffer, byteOffset: start * 4, byteLength: count * 4 });
+    runtime().dispatch({ kernel: "axpy", bindings: [view(x), view(y)], params: params([count], [alpha]), workgroups: linearGrid(count) });
+  }
 }
 
 /**

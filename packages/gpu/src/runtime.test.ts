@@ -104,3 +104,17 @@ test("profiling times each kernel and leaves results unchanged", async () => {
   expect(axpy?.dispatches).toBe(5);
   expect(axpy!.ms).toBeGreaterThan(0);
 });
+
+test("fill and axpy work on tensors larger than one storage binding", async () => {
+  const rt = runtime();
+  const n = rt.device.limits.maxStorageBufferBindingSize / 4 + 1000;
+  const x = Tensor.full([n], 1.5);
+  const y = Tensor.full([n], 2);
+  axpyInPlace(y, x, 2);
+  const v = await y.read();
+  expect(v[0]).toBe(5);
+  expect(v[n - 1]).toBe(5);
+  expect(v.every((e) => e === 5)).toBe(true);
+  x.dispose();
+  y.dispose();
+}, 60_000);

@@ -271,6 +271,23 @@ export class Runtime {
   }
 }
 
+/**
+ * Splits `rows` rows of `rowBytes` bytes each into runs that fit one storage binding and start at a
+ * legal binding offset, so tensors over the adapter's binding limit (128 MiB on llvmpipe: logits
+ * (1024, 50257) are 206 MB) are processed in a few dispatches. Shared with the embedding and optimizer
+ * ops; it belongs in runtime.ts.
+ */
+export function bindingChunks(rows: number, rowBytes: number): { start: number; count: number }[] {
+  const limits = runtime().device.limits;
+  const align = limits.minStorageBufferOffsetAlignment;
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const rowAlign = align / gcd(align, rowBytes); // rows per chunk must make start · rowBytes a multiple of align
+  const perChunk = Math.max(rowAlign, Math.floor(Math.floor(limits.maxStorageBufferBindingSize / rowBytes) / rowAlign) * rowAlign);
+  const chunks: { start: number; count: number }[] = [];
+  for (let start = 0; start < rows; start += perChunk) chunks.push({ start, count: Math.min(perChunk, rows - start) });
+  return chunks;
+}
+
 let current: Runtime | null = null;
 let opening: Promise<Runtime> | null = null;
 

@@ -5,7 +5,7 @@
  * returned or kept (training steps run inside one).
  */
 import { DtypeError, GpuError, ShapeError } from "./errors.ts";
-import { runtime, STORAGE_USAGE, type BufferView } from "./runtime.ts";
+import { bindingChunks, runtime, STORAGE_USAGE, type BufferView } from "./runtime.ts";
 
 export type Dtype = "f32" | "i32" | "u32";
 export type TypedArrayOf<D extends Dtype> = D extends "f32" ? Float32Array : D extends "i32" ? Int32Array : Uint32Array;
@@ -155,7 +155,10 @@ export class Tensor implements BufferView {
   }
 
   private fillBits(bits: number): void {
-    runtime().dispatch({ kernel: "fill", bindings: [this], params: new Uint32Array([this.size, bits]), workgroups: linearGrid(this.size) });
+    for (const { start, count } of bindingChunks(this.size, 4)) {
+      const view = { buffer: this.buffer, byteOffset: start * 4, byteLength: count * 4 };
+      runtime().dispatch({ kernel: "fill", bindings: [view], params: new Uint32Array([count, bits]), workgroups: linearGrid(count) });
+    }
   }
 }
 

@@ -2,10 +2,10 @@ import { beforeAll, expect, test } from "bun:test";
 import { backward } from "../autograd.ts";
 import { DtypeError, ShapeError } from "../errors.ts";
 import { crossEntropyBackward as refBackward, crossEntropyForward as refForward, crossEntropyPerToken as refPerToken } from "../reference/crossentropy.ts";
-import { initRuntime, runtime } from "../runtime.ts";
+import { bindingChunks, initRuntime, runtime } from "../runtime.ts";
 import { linearGrid, Tensor } from "../tensor.ts";
 import { expectClose, f64, numericGrad, randint, randn, rng } from "../testing.ts";
-import { bindingChunks, crossEntropy, crossEntropyBackward, crossEntropyForward, crossEntropyPerToken } from "./crossentropy.ts";
+import { crossEntropy, crossEntropyBackward, crossEntropyForward, crossEntropyPerToken } from "./crossentropy.ts";
 
 // f32 kernels vs float64 references: losses and gradients to rel 1e-4. The atol only covers gradient
 // entries that are ~0 (softmax probabilities of e^-20 and below), where f32 exp rounding is all there is.

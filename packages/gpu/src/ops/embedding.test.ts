@@ -2,10 +2,9 @@ import { beforeAll, expect, test } from "bun:test";
 import { backward } from "../autograd.ts";
 import { DtypeError, ShapeError } from "../errors.ts";
 import { embeddingBackward as refBackward, embeddingForward as refForward } from "../reference/embedding.ts";
-import { initRuntime, runtime } from "../runtime.ts";
+import { bindingChunks, initRuntime, runtime } from "../runtime.ts";
 import { Tensor } from "../tensor.ts";
 import { expectClose, randint, randn } from "../testing.ts";
-import { bindingChunks } from "./crossentropy.ts";
 import { embedding, embeddingBackward, embeddingForward } from "./embedding.ts";
 
 // The forward is a copy (exact). The backward sums f32 rows in ascending position order where the

@@ -11,9 +11,8 @@
  */
 import { record } from "../autograd.ts";
 import { DtypeError, ShapeError } from "../errors.ts";
-import { params, runtime } from "../runtime.ts";
+import { bindingChunks, params, runtime } from "../runtime.ts";
 import { linearGrid, Tensor } from "../tensor.ts";
-import { bindingChunks } from "./crossentropy.ts";
 
 /** The positions of each token: token v's are sorted[offsets[v] .. offsets[v+1]-1], ascending. */
 interface SortedIndex {

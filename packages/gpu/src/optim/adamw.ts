@@ -6,8 +6,7 @@
  * Learning-rate schedules are left to the caller (`step({ lr })`).
  */
 import { DtypeError, GpuError, ShapeError } from "../errors.ts";
-import { bindingChunks } from "../ops/crossentropy.ts";
-import { params, runtime } from "../runtime.ts";
+import { bindingChunks, params, runtime } from "../runtime.ts";
 import { linearGrid, Tensor } from "../tensor.ts";
 
 export interface AdamWOptions {

@@ -6,8 +6,7 @@
  * gradient. The split into partials depends only on tensor sizes, so the norm is deterministic.
  */
 import { DtypeError, GpuError } from "../errors.ts";
-import { bindingChunks } from "../ops/crossentropy.ts";
-import { params, runtime } from "../runtime.ts";
+import { bindingChunks, params, runtime } from "../runtime.ts";
 import { Tensor } from "../tensor.ts";
 
 /** Elements per workgroup before the cap: enough work per workgroup to hide its reduction. */
