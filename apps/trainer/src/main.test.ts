@@ -47,6 +47,12 @@ test("the smoke pipeline runs every stage and writes the report, plot, metrics a
   expect(metricSteps(run)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   expect(existsSync(join(run, "pretrain", "ckpt-000008", "model.safetensors"))).toBe(true);
   expect(existsSync(join(run, "pretrain", "ckpt-000008", "tokenizer", "tokenizer.json"))).toBe(true);
+
+  const exp = train(["export-hf", "--run", run]);
+  expect(await exp.exited).toBe(0);
+  const hf = JSON.parse(readFileSync(join(run, "hf", "config.json"), "utf8"));
+  expect(hf.model_type).toBe("gpt2");
+  expect(existsSync(join(run, "hf", "model.safetensors"))).toBe(true);
 }, 180_000);
 
 test("Ctrl-C saves a checkpoint at the current step and exits 130", async () => {

@@ -6,6 +6,7 @@
 import { initRuntime } from "@forno/gpu";
 import { parseArgs, UsageError, type Options } from "./args.ts";
 import { demo } from "./stages/demo.ts";
+import { exportHfStage } from "./stages/export-hf.ts";
 import { pretrainStage } from "./stages/pretrain.ts";
 import { selfcheck } from "./stages/selfcheck.ts";
 import { tokenizerStage } from "./stages/tokenizer.ts";
@@ -20,6 +21,7 @@ const stages: Record<string, Stage> = {
   demo: { about: "fit a 2-layer MLP on generated data with autograd and AdamW (--steps, --hidden)", run: demo },
   tokenizer: { about: "train a BPE vocabulary of the model's size on the corpus (--corpus, --vocab, --retrain)", run: tokenizerStage },
   pretrain: { about: "pretrain the GPT on the corpus (--preset tiny|smoke|small, --steps, --lr, ..., --resume)", run: pretrainStage },
+  "export-hf": { about: "write a checkpoint in the Hugging Face GPT-2 layout (--checkpoint DIR, --out DIR)", run: exportHfStage },
 };
 
 const pipeline = ["selfcheck", "tokenizer", "pretrain"];
