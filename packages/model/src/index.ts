@@ -23,7 +23,7 @@ export { writeShard, openShard, SHARD_MAGIC, SHARD_VERSION, SHARD_HEADER_BYTES, 
 export { TokenDataset, TokenSplit, type Batch, type SplitCursor, type SplitName, type TokenDatasetOptions } from "./token-dataset.ts";
 export { GPT, type GPTOutput } from "./gpt.ts";
 export { gptReference, type ReferenceResult } from "./gpt-reference.ts";
-export { pretrain, evaluate, writeLossPlot, type TrainSettings, type StepRecord, type PretrainOptions, type PretrainResult } from "./training/pretrain.ts";
+export { pretrain, evaluate, windowBatches, writeLossPlot, type TrainBatch, type BatchSource, type TrainData, type TrainSettings, type StepRecord, type PretrainOptions, type PretrainResult } from "./training/pretrain.ts";
 export { learningRate, type Schedule } from "./training/schedule.ts";
 export { bigramLoss } from "./training/bigram.ts";
 export { lossPlotSvg, type Series } from "./training/loss-plot.ts";

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import { runtime } from "@forno/gpu";
 import {
-  bigramLoss, makeConfig, openShard, paramCount, pretrain, Rng, sampleTokens, TokenDataset, writeLossPlot, writePretrainReport, writeShard,
+  bigramLoss, makeConfig, openShard, paramCount, pretrain, Rng, sampleTokens, TokenDataset, windowBatches, writeLossPlot, writePretrainReport, writeShard,
   type PretrainResult, type StepRecord,
 } from "@forno/model";
 import type { Tokenizer } from "@forno/tokenizer";
@@ -71,7 +71,7 @@ export async function pretrainStage(opts: Options): Promise<PretrainResult> {
       runDir: paths.pretrain,
       config,
       settings: s,
-      data,
+      data: windowBatches(data),
       resume: Boolean(opts.resume),
       tokenizerDir: paths.tokenizer,
       shouldStop: () => stop,

@@ -7,7 +7,7 @@ import { writeShard } from "../shards.ts";
 import { useTempDirs } from "../test-dir.ts";
 import { TokenDataset } from "../token-dataset.ts";
 import { bigramLoss } from "./bigram.ts";
-import { pretrain, type TrainSettings } from "./pretrain.ts";
+import { pretrain, windowBatches, type TrainSettings } from "./pretrain.ts";
 import { learningRate } from "./schedule.ts";
 
 const dir = useTempDirs();
@@ -45,12 +45,12 @@ test("the bigram baseline is ln V on uniform noise and lower on structured text"
 
 test("N steps, checkpoint, resume, N more give the losses of 2N straight steps", async () => {
   const straightDir = dir();
-  const straight = await pretrain({ runDir: straightDir, config, settings, data: dataset(straightDir) });
+  const straight = await pretrain({ runDir: straightDir, config, settings, data: windowBatches(dataset(straightDir)) });
   expect(straight.history.map((h) => h.step)).toEqual([1, 2, 3, 4, 5, 6]);
   expect(straight.history[5]!.loss).toBeLessThan(straight.history[0]!.loss);
 
   const splitDir = dir();
-  const data = dataset(splitDir);
+  const data = windowBatches(dataset(splitDir));
   const first = await pretrain({ runDir: splitDir, config, settings, data, shouldStop: () => true });
   expect(first.stopped).toBe(true);
   expect(first.lastStep).toBe(1);

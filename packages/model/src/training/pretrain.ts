@@ -1,5 +1,6 @@
 /**
- * The pretraining loop: next-token prediction on random windows of a token dataset, with AdamW, warmup
+ * The training loop shared by pretraining and SFT: next-token prediction on batches from a source (random
+ * windows of a token dataset, or rendered conversations with per-token loss weights), with AdamW, warmup
  * and cosine decay, gradient accumulation and clipping, periodic validation, samples and checkpoints.
  * A run lives in one directory (metrics.jsonl, loss.svg, report.md, ckpt-NNNNNN/) and resumes from its
  * newest checkpoint bit for bit: the batch RNG's state and the optimizer's moments are in the checkpoint.
@@ -14,7 +15,7 @@ import { GPT } from "../gpt.ts";
 import { initParams } from "../init.ts";
 import { Rng } from "../rng.ts";
 import type { HostTensor } from "../safetensors.ts";
-import type { TokenDataset, TokenSplit } from "../token-dataset.ts";
+import type { TokenDataset } from "../token-dataset.ts";
 import { lossPlotSvg } from "./loss-plot.ts";
 import { learningRate } from "./schedule.ts";
 
@@ -49,11 +50,40 @@ export interface StepRecord {
   tokensPerSec: number;
 }
 
+/** B·T token ids and next-token targets; `weights` (B·T) scale each position's loss (0/1 masks for SFT). */
+export interface TrainBatch {
+  inputs: Int32Array;
+  targets: Int32Array;
+  weights?: Float32Array;
+}
+
+/** Where batches come from. `cursor`/`seek` make sequential sources resumable; random ones use the RNG. */
+export interface BatchSource {
+  next(B: number, T: number, rng: Rng): TrainBatch;
+  cursor?(): unknown;
+  seek?(cursor: unknown): void;
+}
+
+export interface TrainData {
+  train: BatchSource;
+  val: BatchSource;
+}
+
+/** Random windows of a token dataset's train and val splits. */
+export function windowBatches(data: TokenDataset): TrainData {
+  return {
+    train: { next: (B, T, rng) => data.train.sampleBatch(B, T, rng) },
+    val: { next: (B, T, rng) => data.val.sampleBatch(B, T, rng) },
+  };
+}
+
 export interface PretrainOptions {
   runDir: string;
   config: GPTConfig;
   settings: TrainSettings;
-  data: TokenDataset;
+  data: TrainData;
+  /** Starting weights when not resuming (e.g. a pretrained checkpoint for SFT); default GPT-2 init. */
+  initialWeights?: Map<string, Float32Array>;
   /** Continue from the newest checkpoint in runDir, if any. */
   resume?: boolean;
   /** Copied into every checkpoint. */
@@ -77,19 +107,26 @@ export interface PretrainResult {
   stopped: boolean;
 }
 
-/** Mean loss over `batches` windows drawn with a fixed seed, so every validation sees the same data. */
-export async function evaluate(model: GPT, split: TokenSplit, B: number, T: number, batches: number, seed: number): Promise<number> {
+function batchTensors(b: TrainBatch, B: number, T: number): [Tensor, Tensor, Tensor | undefined] {
+  return [Tensor.from(b.inputs, [B, T]), Tensor.from(b.targets, [B, T]), b.weights ? Tensor.from(b.weights, [B, T]) : undefined];
+}
+
+/**
+ * Mean loss over `batches` batches drawn with a fixed seed, so every validation sees the same data. A
+ * sequential source is rewound to where it was, so validation never moves training's data.
+ */
+export async function evaluate(model: GPT, source: BatchSource, B: number, T: number, batches: number, seed: number): Promise<number> {
   const rng = Rng.fromSeed(seed);
-  return noGrad(() =>
+  const start = source.cursor?.();
+  const loss = await noGrad(() =>
     scope(async () => {
       const total = Tensor.zeros([1]);
-      for (let i = 0; i < batches; i++) {
-        const b = split.sampleBatch(B, T, rng);
-        axpyInPlace(total, model.forward(Tensor.from(b.inputs, [B, T]), Tensor.from(b.targets, [B, T])).loss!, 1 / batches);
-      }
+      for (let i = 0; i < batches; i++) axpyInPlace(total, model.forward(...batchTensors(source.next(B, T, rng), B, T)).loss!, 1 / batches);
       return total.item();
     }),
   );
+  if (start !== undefined) source.seek?.(start);
+  return loss;
 }
 
 async function hostTensors(tensors: readonly Tensor[], names: readonly string[]): Promise<Map<string, HostTensor>> {
@@ -113,8 +150,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     state = ck.state;
     startStep = state?.step ?? 0;
     rng = state?.rng ? Rng.fromState(state.rng as never) : Rng.fromSeed(s.seed);
+    if (state?.dataCursor !== undefined && state.dataCursor !== null) o.data.train.seek?.(state.dataCursor);
   } else {
-    model = new GPT(o.config, initParams(o.config, s.seed));
+    model = new GPT(o.config, o.initialWeights ?? initParams(o.config, s.seed));
     rng = Rng.fromSeed(s.seed);
   }
   const names = [...model.params.keys()];
@@ -148,6 +186,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         m: await hostTensors(optState.m, names),
         v: await hostTensors(optState.v, names),
         rng: rng.state(),
+        dataCursor: o.data.train.cursor?.() ?? null,
         metadata: { loss: history.at(-1)?.loss ?? null, valLoss: history.findLast((h) => h.valLoss !== undefined)?.valLoss ?? null },
       },
     });
@@ -161,8 +200,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       const stats = Tensor.empty([2]); // [mean loss over micro-batches, gradient norm]
       const lossAcc = Tensor.zeros([1]);
       for (let micro = 0; micro < s.gradAccum; micro++) {
-        const b = o.data.train.sampleBatch(s.batchSize, s.seqLen, rng);
-        const out = model.forward(Tensor.from(b.inputs, [s.batchSize, s.seqLen]), Tensor.from(b.targets, [s.batchSize, s.seqLen]));
+        const out = model.forward(...batchTensors(o.data.train.next(s.batchSize, s.seqLen, rng), s.batchSize, s.seqLen));
         backward(out.loss!, Tensor.full([1], 1 / s.gradAccum));
         axpyInPlace(lossAcc, out.loss!, 1 / s.gradAccum);
       }
