@@ -29,3 +29,16 @@ export { bigramLoss } from "./training/bigram.ts";
 export { lossPlotSvg, type Series } from "./training/loss-plot.ts";
 export { sampleTokens, pickToken, type SampleOptions } from "./training/sample.ts";
 export { writePretrainReport, type PretrainReport } from "./training/report.ts";
+export { SftDataError, SftBatchError } from "./sft/errors.ts";
+export { parseConversationLine, loadConversations } from "./sft/formats.ts";
+export { prepareSequences, SftBatcher, type SftSequence, type SftStats, type SftMode, type SftBatcherOptions, type SftBatch, type SftCursor } from "./sft/batches.ts";
+export { buildDefaultMix, DEFAULT_MIX_RATIOS, type MixRatios, type DefaultMixOptions, type DefaultMix } from "./sft/default-mix.ts";
+export { TaskError } from "./tasks/errors.ts";
+export { lastNumber, numbersClose } from "./tasks/answers.ts";
+export {
+  answerOf, splitOf, sampleProblem, enumerateProblems, questionText, directAnswer, stepByStepAnswer, extractAnswer, isArithmeticCorrect,
+  type ArithmeticProblem, type ArithmeticOp, type ArithmeticOptions, type TaskSplit,
+} from "./tasks/arithmetic.ts";
+export { loadSvamp, loadGsm8k, gsm8kFinalAnswer, extractNumber, isWordProblemCorrect, type WordProblem } from "./tasks/word-problems.ts";
+export { zeroShotPrompt, fewShotPrompt, pickShots, baseModelAnswer, chatQuestion, chatPromptIds, STEP_BY_STEP_HINT, type SolvedExample, type ChatPromptStyle } from "./tasks/few-shot.ts";
+export { evaluateTask, type EvaluateTaskOptions, type EvaluatedExample, type TaskResult } from "./tasks/evaluate.ts";
