@@ -9,6 +9,7 @@ import { demo } from "./stages/demo.ts";
 import { exportHfStage } from "./stages/export-hf.ts";
 import { pretrainStage } from "./stages/pretrain.ts";
 import { selfcheck } from "./stages/selfcheck.ts";
+import { sftStage } from "./stages/sft.ts";
 import { tokenizerStage } from "./stages/tokenizer.ts";
 
 interface Stage {
@@ -21,10 +22,11 @@ const stages: Record<string, Stage> = {
   demo: { about: "fit a 2-layer MLP on generated data with autograd and AdamW (--steps, --hidden)", run: demo },
   tokenizer: { about: "train a BPE vocabulary of the model's size on the corpus (--corpus, --vocab, --retrain)", run: tokenizerStage },
   pretrain: { about: "pretrain the GPT on the corpus (--preset tiny|smoke|small, --steps, --lr, ..., --resume)", run: pretrainStage },
+  sft: { about: "finetune the pretrained model into an assistant on conversations (--from DIR, --steps, ..., --resume)", run: sftStage },
   "export-hf": { about: "write a checkpoint in the Hugging Face GPT-2 layout (--checkpoint DIR, --out DIR)", run: exportHfStage },
 };
 
-const pipeline = ["selfcheck", "tokenizer", "pretrain"];
+const pipeline = ["selfcheck", "tokenizer", "pretrain", "sft"];
 
 function usage(): string {
   const rows = Object.entries(stages).map(([name, s]) => `  ${name.padEnd(12)} ${s.about}`);

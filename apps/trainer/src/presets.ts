@@ -8,29 +8,45 @@ import { UsageError, type Options } from "./args.ts";
 
 export interface RunPreset {
   model: PresetName;
+  /** pretraining */
   settings: TrainSettings;
+  /** supervised finetuning, starting from the pretrained weights */
+  sft: TrainSettings;
+  /** conversations in the SFT mix; held-out problems per evaluation figure */
+  sftMix: number;
+  evalProblems: number;
 }
+
+const pretrainTiny: TrainSettings = {
+  steps: 400, batchSize: 16, seqLen: 128, gradAccum: 1, lr: 2e-3, minLr: 2e-4, warmupSteps: 20,
+  weightDecay: 0.1, gradClip: 1, evalEvery: 50, evalBatches: 8, checkpointEvery: 100, seed: 1337,
+};
 
 const tiny: RunPreset = {
   model: "tiny",
-  settings: {
-    steps: 400, batchSize: 16, seqLen: 128, gradAccum: 1, lr: 2e-3, minLr: 2e-4, warmupSteps: 20,
-    weightDecay: 0.1, gradClip: 1, evalEvery: 50, evalBatches: 8, checkpointEvery: 100, seed: 1337,
-  },
+  settings: pretrainTiny,
+  sft: { ...pretrainTiny, steps: 300, lr: 1e-3, minLr: 1e-4, warmupSteps: 10, evalEvery: 50 },
+  sftMix: 20_000,
+  evalProblems: 100,
 };
+
+const smokeSettings: TrainSettings = { ...pretrainTiny, steps: 8, batchSize: 4, seqLen: 64, warmupSteps: 2, evalEvery: 4, evalBatches: 2, checkpointEvery: 4 };
 
 export const RUN_PRESETS: Record<string, RunPreset> = {
   tiny,
-  smoke: { model: "tiny", settings: { ...tiny.settings, steps: 8, batchSize: 4, seqLen: 64, warmupSteps: 2, evalEvery: 4, evalBatches: 2, checkpointEvery: 4 } },
-  small: { model: "small", settings: { ...tiny.settings, steps: 1000, batchSize: 8, seqLen: 256, lr: 1e-3, minLr: 1e-4, warmupSteps: 50 } },
+  smoke: { model: "tiny", settings: smokeSettings, sft: { ...smokeSettings, seqLen: 128, steps: 6, evalEvery: 3, checkpointEvery: 3 }, sftMix: 400, evalProblems: 4 },
+  small: { ...tiny, model: "small", settings: { ...pretrainTiny, steps: 1000, batchSize: 8, seqLen: 256, lr: 1e-3, minLr: 1e-4, warmupSteps: 50 } },
 };
 
-/** The preset named by --preset (default tiny) with any --<setting> flags applied. */
-export function resolvePreset(opts: Options): RunPreset {
+/**
+ * The preset named by --preset (default tiny) with any --<setting> flags applied to the settings of the
+ * stage being run (`pretrain` or `sft`).
+ */
+export function resolvePreset(opts: Options, stage: "pretrain" | "sft" = "pretrain"): RunPreset {
   const name = String(opts.preset ?? "tiny");
   const preset = RUN_PRESETS[name];
   if (!preset) throw new UsageError(`unknown --preset '${name}': expected one of ${Object.keys(RUN_PRESETS).join(", ")}`);
-  const settings = { ...preset.settings };
+  const settings = { ...(stage === "sft" ? preset.sft : preset.settings) };
   for (const key of Object.keys(settings) as (keyof TrainSettings)[]) {
     if (opts[key] === undefined) continue;
     const v = Number(opts[key]);
@@ -40,5 +56,5 @@ export function resolvePreset(opts: Options): RunPreset {
   for (const key of ["steps", "batchSize", "seqLen", "gradAccum", "evalEvery", "evalBatches", "checkpointEvery"] as const) {
     if (!Number.isInteger(settings[key]) || settings[key] < 1) throw new UsageError(`--${key} must be a positive integer, got ${settings[key]}`);
   }
-  return { model: preset.model, settings };
+  return stage === "sft" ? { ...preset, sft: settings } : { ...preset, settings };
 }

@@ -5,18 +5,20 @@
 import { join, resolve } from "node:path";
 import type { Options } from "./args.ts";
 
-export const DEFAULT_CORPUS = join(import.meta.dir, "..", "data", "tinyshakespeare.txt");
+export const DATA_DIR = join(import.meta.dir, "..", "data");
+export const DEFAULT_CORPUS = join(DATA_DIR, "tinyshakespeare.txt");
 
 export interface RunPaths {
   root: string;
   tokenizer: string;
   data: string;
   pretrain: string;
+  sft: string;
 }
 
 export function runPaths(opts: Options): RunPaths {
   const root = resolve(String(opts.run ?? "runs/default"));
-  return { root, tokenizer: join(root, "tokenizer"), data: join(root, "data"), pretrain: join(root, "pretrain") };
+  return { root, tokenizer: join(root, "tokenizer"), data: join(root, "data"), pretrain: join(root, "pretrain"), sft: join(root, "sft") };
 }
 
 export function corpusPath(opts: Options): string {

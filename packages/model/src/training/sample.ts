@@ -9,6 +9,8 @@ import type { Rng } from "../rng.ts";
 export interface SampleOptions {
   temperature?: number;
   topK?: number;
+  /** Stop after emitting any of these ids (included in the output). */
+  stopIds?: readonly number[];
 }
 
 /** Picks a token from logits: argmax at temperature 0, else softmax(logits / temperature) over the top k. */
@@ -38,7 +40,9 @@ export async function sampleTokens(model: GPT, prompt: readonly number[], count:
         return new Float32Array(await runtime().read(logits.buffer, (window.length - 1) * V * 4, V * 4));
       }),
     );
-    out.push(pickToken(row, rng, opts));
+    const id = pickToken(row, rng, opts);
+    out.push(id);
+    if (opts.stopIds?.includes(id)) break;
   }
   return out.slice(prompt.length);
 }
