@@ -47,6 +47,10 @@ test("the smoke pipeline runs every stage and writes the report, plot, metrics a
   expect(metricSteps(run)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   expect(existsSync(join(run, "pretrain", "ckpt-000008", "model.safetensors"))).toBe(true);
   expect(existsSync(join(run, "pretrain", "ckpt-000008", "tokenizer", "tokenizer.json"))).toBe(true);
+  expect(existsSync(join(run, "sft", "ckpt-000006", "model.safetensors"))).toBe(true);
+  const pipelineReport = readFileSync(join(run, "report.md"), "utf8");
+  expect(pipelineReport).toContain("## Accuracy on held-out arithmetic");
+  expect(pipelineReport).toMatch(/\| SFT \| step by step \| \d+\.\d% \(\d+\/4\) \|/);
 
   const exp = train(["export-hf", "--run", run]);
   expect(await exp.exited).toBe(0);

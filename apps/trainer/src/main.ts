@@ -6,6 +6,7 @@
 import { initRuntime } from "@forno/gpu";
 import { parseArgs, UsageError, type Options } from "./args.ts";
 import { demo } from "./stages/demo.ts";
+import { evalStage } from "./stages/eval.ts";
 import { exportHfStage } from "./stages/export-hf.ts";
 import { pretrainStage } from "./stages/pretrain.ts";
 import { selfcheck } from "./stages/selfcheck.ts";
@@ -23,10 +24,11 @@ const stages: Record<string, Stage> = {
   tokenizer: { about: "train a BPE vocabulary of the model's size on the corpus (--corpus, --vocab, --retrain)", run: tokenizerStage },
   pretrain: { about: "pretrain the GPT on the corpus (--preset tiny|smoke|small, --steps, --lr, ..., --resume)", run: pretrainStage },
   sft: { about: "finetune the pretrained model into an assistant on conversations (--from DIR, --steps, ..., --resume)", run: sftStage },
+  eval: { about: "measure held-out accuracy: base zero-/few-shot, SFT direct/step-by-step (--problems N); writes report.md", run: evalStage },
   "export-hf": { about: "write a checkpoint in the Hugging Face GPT-2 layout (--checkpoint DIR, --out DIR)", run: exportHfStage },
 };
 
-const pipeline = ["selfcheck", "tokenizer", "pretrain", "sft"];
+const pipeline = ["selfcheck", "tokenizer", "pretrain", "sft", "eval"];
 
 function usage(): string {
   const rows = Object.entries(stages).map(([name, s]) => `  ${name.padEnd(12)} ${s.about}`);
