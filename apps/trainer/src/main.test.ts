@@ -52,6 +52,17 @@ test("the smoke pipeline runs every stage and writes the report, plot, metrics a
   expect(pipelineReport).toContain("## Accuracy on held-out arithmetic");
   expect(pipelineReport).toMatch(/\| SFT \| step by step \| \d+\.\d% \(\d+\/4\) \|/);
 
+  const chat = Bun.spawn(["bun", join(import.meta.dir, "chat.ts"), "--run", run, "--maxTokens", "4"], {
+    stdin: new TextEncoder().encode("What is 12 + 30?\n/reset\nHello\n"),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, EGL_PLATFORM: "surfaceless" },
+  });
+  const [chatOut, chatCode] = await Promise.all([new Response(chat.stdout).text(), chat.exited]);
+  expect(chatCode).toBe(0);
+  expect(chatOut).toContain(join(run, "sft", "ckpt-000006"));
+  expect(chatOut.match(/assistant> /g)?.length).toBe(2);
+
   const exp = train(["export-hf", "--run", run]);
   expect(await exp.exited).toBe(0);
   const hf = JSON.parse(readFileSync(join(run, "hf", "config.json"), "utf8"));

@@ -11,6 +11,8 @@ export interface SampleOptions {
   topK?: number;
   /** Stop after emitting any of these ids (included in the output). */
   stopIds?: readonly number[];
+  /** Called with each new token as it is chosen (streaming). */
+  onToken?: (id: number) => void;
 }
 
 /** Picks a token from logits: argmax at temperature 0, else softmax(logits / temperature) over the top k. */
@@ -42,6 +44,7 @@ export async function sampleTokens(model: GPT, prompt: readonly number[], count:
     );
     const id = pickToken(row, rng, opts);
     out.push(id);
+    opts.onToken?.(id);
     if (opts.stopIds?.includes(id)) break;
   }
   return out.slice(prompt.length);

@@ -1,0 +1,65 @@
+/**
+ * `bun run chat [checkpoint]`: a terminal chat with the assistant (default: the newest SFT checkpoint of
+ * runs/default), streaming tokens as they are sampled. Commands: /reset clears the conversation,
+ * /quit (or Ctrl-D) leaves. The conversation is cut from the front to fit the model's context.
+ */
+import { createInterface } from "node:readline";
+import { initRuntime } from "@forno/gpu";
+import { GPT, latestCheckpoint, loadCheckpoint, Rng, sampleTokens } from "@forno/model";
+import { loadTokenizer, renderPrompt, ROLE_TOKENS, StreamDecoder, type ChatMessage } from "@forno/tokenizer";
+import { parseArgs } from "./args.ts";
+import { runPaths } from "./run-dir.ts";
+
+const { stage, options } = parseArgs(process.argv.slice(2));
+const paths = runPaths(options);
+const dir = stage ?? latestCheckpoint(paths.sft) ?? latestCheckpoint(paths.pretrain);
+if (!dir) {
+  console.error(`chat: no checkpoint found in ${paths.sft} or ${paths.pretrain}; run \`bun run train\` first, or pass a checkpoint directory`);
+  process.exit(2);
+}
+await initRuntime();
+const ck = loadCheckpoint(dir);
+const tok = await loadTokenizer(ck.tokenizerDir ?? paths.tokenizer);
+const model = new GPT(ck.config, new Map([...ck.params].map(([k, v]) => [k, v.data])));
+const end = tok.specialId(ROLE_TOKENS.assistant.end);
+const temperature = Number(options.temperature ?? 0.7);
+const rng = Rng.fromSeed(Number(options.seed ?? Date.now() % 2 ** 31));
+const maxTokens = Number(options.maxTokens ?? 96);
+console.log(`chat: ${dir} (${ck.config.nLayer} layers, context ${ck.config.contextLength} tokens); /reset, /quit`);
+
+const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: Boolean(process.stdin.isTTY) });
+let messages: ChatMessage[] = [];
+let closed = false;
+rl.on("close", () => (closed = true));
+const ask = () => closed || rl.prompt();
+rl.setPrompt("you> ");
+ask();
+for await (const raw of rl) {
+  const line = raw.trim();
+  if (line === "/quit") break;
+  if (line === "/reset" || !line) {
+    if (line) messages = [];
+    ask();
+    continue;
+  }
+  if (!process.stdin.isTTY) console.log(line);
+  messages.push({ role: "user", content: line });
+  let prompt = renderPrompt(tok, { messages });
+  while (prompt.length > ck.config.contextLength - 16 && messages.length > 1) {
+    messages = messages.slice(1);
+    prompt = renderPrompt(tok, { messages });
+  }
+  const stream = new StreamDecoder(tok);
+  process.stdout.write("assistant> ");
+  const ids = await sampleTokens(model, prompt.slice(-(ck.config.contextLength - 1)), maxTokens, rng, {
+    temperature,
+    topK: 40,
+    stopIds: [end],
+    onToken: (id) => id !== end && process.stdout.write(stream.push(id)),
+  });
+  process.stdout.write(stream.flush() + "\n");
+  messages.push({ role: "assistant", content: tok.decode(ids.filter((id) => id !== end)) });
+  ask();
+}
+rl.close();
+process.exit(0);
