@@ -70,9 +70,18 @@ export class GPT {
    * weighted per token by `weights` (B, T) f32 (e.g. 0/1 masks for assistant-only SFT loss).
    */
   forward(idx: Tensor, targets?: Tensor, weights?: Tensor): GPTOutput {
-    const { nLayer: L, nHead: NH, nEmbd: C, contextLength } = this.config;
     const [B, T] = idx.shape as [number, number];
+    const xf = this.hidden(idx).reshape([B * T, this.config.nEmbd]);
+    const logits = matmul(xf, this.p("wte.weight"), { transB: true }); // (B·T, V)
+    const loss = targets ? crossEntropy(logits, targets.reshape([B * T]), weights?.reshape([B * T])) : null;
+    return { logits, loss };
+  }
+
+  /** idx (B, T) i32 → the final LayerNorm's output (B, T, C): what the output head (or a reward head) reads. */
+  hidden(idx: Tensor): Tensor {
+    const { nLayer: L, nHead: NH, contextLength } = this.config;
     if (idx.shape.length !== 2) throw new ConfigError(`GPT.forward: idx must be (B, T), got [${idx.shape.join(", ")}]`);
+    const T = idx.shape[1]!;
     if (T > contextLength) throw new ConfigError(`GPT.forward: sequence of ${T} tokens exceeds the context length ${contextLength}`);
     // x = wte[idx] + wpe[0..T)   (B, T, C)
     let x = add(embedding(this.p("wte.weight"), idx), embedding(this.p("wpe.weight"), this.positionIds(T)));
@@ -87,10 +96,7 @@ export class GPT {
       const f = gelu(linear(m, this.p(h + "mlp.c_fc.weight"), this.maybe(h + "mlp.c_fc.bias"))); // (B, T, 4C)
       x = add(x, linear(f, this.p(h + "mlp.c_proj.weight"), this.maybe(h + "mlp.c_proj.bias")));
     }
-    const xf = layerNorm(x, this.p("ln_f.weight"), this.lnBias("ln_f.bias")).reshape([B * T, C]);
-    const logits = matmul(xf, this.p("wte.weight"), { transB: true }); // (B·T, V)
-    const loss = targets ? crossEntropy(logits, targets.reshape([B * T]), weights?.reshape([B * T])) : null;
-    return { logits, loss };
+    return layerNorm(x, this.p("ln_f.weight"), this.lnBias("ln_f.bias"));
   }
 
   /** Copies every parameter to the host, in paramShapes order (for checkpoints). */
