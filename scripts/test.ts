@@ -1,8 +1,24 @@
 /**
- * Runs the typecheck and every package's tests through turbo, then prints one closing line,
+ * Runs the typecheck and every package's tests through turbo (with a PostgreSQL server for packages/db),
+ * then prints one closing line,
  * `N passed, N failed`, summed over packages (bun:test's per-package "N pass" / "N fail" lines;
  * a failed typecheck counts as one failure). Exits non-zero on any failure.
  */
+/**
+ * packages/db runs its store tests against PostgreSQL too; without a DATABASE_URL, start a local server
+ * (scripts/postgres.sh installs and starts one, printing `export DATABASE_URL=...`).
+ */
+function ensurePostgres(): void {
+  if (process.env.DATABASE_URL) return;
+  console.log("test: DATABASE_URL is not set; starting a local PostgreSQL for packages/db (scripts/postgres.sh)");
+  const pg = Bun.spawnSync(["bash", "scripts/postgres.sh"], { stdout: "pipe", stderr: "inherit" });
+  const url = /export DATABASE_URL=(\S+)/.exec(pg.stdout.toString())?.[1];
+  if (pg.exitCode === 0 && url) process.env.DATABASE_URL = url;
+  else console.log("test: could not start PostgreSQL; packages/db will report its PostgreSQL tests as skipped or failed");
+}
+
+ensurePostgres();
+
 const turbo = (task: string) =>
   Bun.spawn(["bunx", "turbo", "run", task, "--continue", "--output-logs=full", "--log-prefix=task"], {
     stdout: "pipe",
