@@ -18,3 +18,4 @@ export { clipGradNorm, type GradNorm } from "./optim/clip.ts";
 export { matmul, matmulForward, matmulBackward, matmulDispatch, defaultVariant, columnSum, type MatmulVariant, type MatmulOptions, type MatmulProblem } from "./ops/matmul.ts";
 export { linear, linearForward, linearBackward } from "./ops/linear.ts";
 export { selfCheck, type CheckRow } from "./selfcheck.ts";
+export { logprob, logprobForward, logprobBackward, type LogprobForward } from "./ops/logprob.ts";

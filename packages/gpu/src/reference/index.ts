@@ -13,3 +13,4 @@ export * as crossentropy from "./crossentropy.ts";
 export * as embedding from "./embedding.ts";
 export * as adamw from "./adamw.ts";
 export * as matmul from "./matmul.ts";
+export * as logprob from "./logprob.ts";

@@ -1,0 +1,99 @@
+/**
+ * GRPO (Shao et al. 2024): G responses per prompt, each response's advantage its reward normalised within
+ * its group, (r − mean) / (std + eps), shared by all its tokens; the clipped objective with an optional
+ * k3 KL penalty to the reference inside the loss; no value head. Rewards come from verifiable checkers
+ * (e.g. `isArithmeticCorrect`) or the reward model. Checkpointing and logging are left to the stage.
+ */
+import { AdamW } from "@forno/gpu";
+import { Rng, type GPT } from "@forno/model";
+import { clippedUpdate, collectRollout, rolloutKl, type RewardFn } from "./rollout.ts";
+import type { SampleOptions, Sampler } from "./sampler.ts";
+
+/** Advantages for rewards laid out as consecutive groups of G: (r − group mean) / (group std + eps), population std. */
+export function groupAdvantages(rewards: readonly number[], G: number, eps = 1e-6): number[] {
+  const out: number[] = [];
+  for (let g = 0; g < rewards.length; g += G) {
+    const group = rewards.slice(g, g + G);
+    const mean = group.reduce((a, b) => a + b, 0) / group.length;
+    const std = Math.sqrt(group.reduce((a, r) => a + (r - mean) ** 2, 0) / group.length);
+    for (const r of group) out.push((r - mean) / (std + eps));
+  }
+  return out;
+}
+
+/** The k3 estimator of KL(π‖π_ref) at one token: exp(ref − logp) − (ref − logp) − 1 (≥ 0, 0 when equal). */
+export function k3(logp: number, refLogp: number): number {
+  const d = refLogp - logp;
+  return Math.exp(d) - d - 1;
+}
+
+export interface GrpoOptions {
+  sample: SampleOptions;
+  /** G: samples per prompt. */
+  groupSize: number;
+  lr: number;
+  /** Default 1 (the ratio then stays 1 and clipping guards only repeated passes). */
+  epochs?: number;
+  /** Sequences per minibatch; default all of a step's. */
+  minibatchSize?: number;
+  /** Default 0.2. */
+  clipEps?: number;
+  /** k3 KL coefficient β; 0 turns the penalty off. */
+  klCoef: number;
+  /** Default 1. */
+  gradClip?: number;
+  seed?: number;
+}
+
+export interface GrpoStats {
+  step: number;
+  reward: number;
+  /** Mean k3 KL per response token during the update. */
+  kl: number;
+  /** Mean Σ_t (logπ − logπ_ref) per response at rollout time. */
+  sequenceKl: number;
+  entropy: number;
+  clipFraction: number;
+  policyLoss: number;
+  responseLength: number;
+}
+
+export class GrpoTrainer {
+  readonly opt: AdamW;
+  private readonly rng: Rng;
+  private steps = 0;
+
+  constructor(
+    readonly policy: GPT,
+    readonly reference: GPT,
+    readonly sampler: Sampler,
+    readonly reward: RewardFn,
+    readonly o: GrpoOptions,
+  ) {
+    this.opt = new AdamW(policy.parameters(), { lr: o.lr, weightDecay: 0 });
+    this.rng = Rng.fromSeed(o.seed ?? 1);
+  }
+
+  /** G samples for each of `prompts`, then the update; throws NonFiniteError before applying a NaN/inf step. */
+  async step(prompts: number[][]): Promise<GrpoStats> {
+    const step = ++this.steps;
+    const G = this.o.groupSize;
+    const r = await collectRollout(this.policy, this.reference, this.sampler, prompts.flatMap((p) => Array<number[]>(G).fill(p)), this.o.sample, this.reward, step);
+    const { B, T } = r.batch;
+    const perSeq = groupAdvantages(r.scores, G);
+    const advantages = new Float32Array(B * T).map((_, i) => perSeq[Math.floor(i / T)]! * r.batch.mask[i]!);
+    const u = await clippedUpdate(this.policy, this.opt, r, { advantages }, {
+      step,
+      lr: this.o.lr,
+      epochs: this.o.epochs ?? 1,
+      minibatchSize: this.o.minibatchSize ?? B,
+      clipEps: this.o.clipEps ?? 0.2,
+      klCoef: this.o.klCoef,
+      gradClip: this.o.gradClip ?? 1,
+      randInt: (n) => this.rng.int(n),
+    });
+    const { kl, entropy, responseLength } = rolloutKl(r);
+    const reward = r.scores.reduce((a, s) => a + s, 0) / B;
+    return { step, reward, kl: u.kl, sequenceKl: kl, entropy, clipFraction: u.clipFraction, policyLoss: u.policyLoss, responseLength };
+  }
+}
