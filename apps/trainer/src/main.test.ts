@@ -51,6 +51,8 @@ test("the smoke pipeline runs every stage and writes the report, plot, metrics a
   const pipelineReport = readFileSync(join(run, "report.md"), "utf8");
   expect(pipelineReport).toContain("## Accuracy on held-out arithmetic");
   expect(pipelineReport).toMatch(/\| SFT \| step by step \| \d+\.\d% \(\d+\/4\) \|/);
+  for (const row of ["SFT | best of 2 by reward model", "SFT | majority of 2 samples", "PPO | direct", "GRPO | direct", "DPO | direct"]) expect(pipelineReport).toContain(`| ${row} |`);
+  expect(readFileSync(join(run, "reward", "report.md"), "utf8")).toMatch(/arithmetic \(right vs near miss\) \| 200 \| \d+\.\d%/);
 
   const chat = Bun.spawn(["bun", join(import.meta.dir, "chat.ts"), "--run", run, "--maxTokens", "4"], {
     stdin: new TextEncoder().encode("What is 12 + 30?\n/reset\nHello\n"),

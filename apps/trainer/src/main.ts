@@ -6,6 +6,10 @@
 import { initRuntime } from "@forno/gpu";
 import { parseArgs, UsageError, type Options } from "./args.ts";
 import { demo } from "./stages/demo.ts";
+import { dpoStage } from "./stages/dpo.ts";
+import { grpoStage } from "./stages/grpo.ts";
+import { ppoStage } from "./stages/ppo.ts";
+import { rewardStage } from "./stages/reward.ts";
 import { evalStage } from "./stages/eval.ts";
 import { exportHfStage } from "./stages/export-hf.ts";
 import { pretrainStage } from "./stages/pretrain.ts";
@@ -24,11 +28,15 @@ const stages: Record<string, Stage> = {
   tokenizer: { about: "train a BPE vocabulary of the model's size on the corpus (--corpus, --vocab, --retrain)", run: tokenizerStage },
   pretrain: { about: "pretrain the GPT on the corpus (--preset tiny|smoke|small, --steps, --lr, ..., --resume)", run: pretrainStage },
   sft: { about: "finetune the pretrained model into an assistant on conversations (--from DIR, --steps, ..., --resume)", run: sftStage },
+  reward: { about: "train a reward model on preference pairs and report held-out accuracy (--hh FILE adds HH-RLHF)", run: rewardStage },
+  grpo: { about: "GRPO on arithmetic with checked answers as rewards (--steps, --lr, --resume)", run: grpoStage },
+  ppo: { about: "PPO against the reward model with an adaptive KL penalty (--steps, --lr, --resume)", run: ppoStage },
+  dpo: { about: "DPO on arithmetic preference pairs against the SFT model (--steps, --lr, --resume)", run: dpoStage },
   eval: { about: "measure held-out accuracy: base zero-/few-shot, SFT direct/step-by-step (--problems N); writes report.md", run: evalStage },
   "export-hf": { about: "write a checkpoint in the Hugging Face GPT-2 layout (--checkpoint DIR, --out DIR)", run: exportHfStage },
 };
 
-const pipeline = ["selfcheck", "tokenizer", "pretrain", "sft", "eval"];
+const pipeline = ["selfcheck", "tokenizer", "pretrain", "sft", "reward", "grpo", "ppo", "dpo", "eval"];
 
 function usage(): string {
   const rows = Object.entries(stages).map(([name, s]) => `  ${name.padEnd(12)} ${s.about}`);

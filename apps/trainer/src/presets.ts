@@ -15,7 +15,43 @@ export interface RunPreset {
   /** conversations in the SFT mix; held-out problems per evaluation figure */
   sftMix: number;
   evalProblems: number;
+  rl: RlSettings;
 }
+
+/** Reward modeling and RL: steps, batch sizes and rates (each stage also takes --steps and --lr). */
+export interface RlSettings {
+  rewardSteps: number;
+  /** preference pairs per reward-model step */
+  rewardBatch: number;
+  rewardLr: number;
+  dpoSteps: number;
+  dpoBatch: number;
+  dpoLr: number;
+  dpoBeta: number;
+  grpoSteps: number;
+  /** prompts per GRPO step; each is sampled `groupSize` times */
+  grpoPrompts: number;
+  groupSize: number;
+  grpoLr: number;
+  grpoKl: number;
+  ppoSteps: number;
+  ppoPrompts: number;
+  ppoLr: number;
+  /** initial KL coefficient β and the adaptive controller's target KL per response */
+  ppoKl: number;
+  ppoTargetKl: number;
+  /** candidates per prompt for best-of-N in the evaluation */
+  bestOf: number;
+  checkpointEvery: number;
+}
+
+const rlTiny: RlSettings = {
+  rewardSteps: 150, rewardBatch: 16, rewardLr: 3e-4,
+  dpoSteps: 60, dpoBatch: 16, dpoLr: 2e-4, dpoBeta: 0.1,
+  grpoSteps: 40, grpoPrompts: 8, groupSize: 8, grpoLr: 2e-4, grpoKl: 0.04,
+  ppoSteps: 30, ppoPrompts: 16, ppoLr: 1e-4, ppoKl: 0.05, ppoTargetKl: 1,
+  bestOf: 8, checkpointEvery: 20,
+};
 
 const pretrainTiny: TrainSettings = {
   steps: 400, batchSize: 16, seqLen: 128, gradAccum: 1, lr: 2e-3, minLr: 2e-4, warmupSteps: 20,
@@ -28,13 +64,15 @@ const tiny: RunPreset = {
   sft: { ...pretrainTiny, steps: 300, lr: 1e-3, minLr: 1e-4, warmupSteps: 10, evalEvery: 50 },
   sftMix: 20_000,
   evalProblems: 100,
+  rl: rlTiny,
 };
 
 const smokeSettings: TrainSettings = { ...pretrainTiny, steps: 8, batchSize: 4, seqLen: 64, warmupSteps: 2, evalEvery: 4, evalBatches: 2, checkpointEvery: 4 };
 
 export const RUN_PRESETS: Record<string, RunPreset> = {
   tiny,
-  smoke: { model: "tiny", settings: smokeSettings, sft: { ...smokeSettings, seqLen: 128, steps: 6, evalEvery: 3, checkpointEvery: 3 }, sftMix: 400, evalProblems: 4 },
+  smoke: { model: "tiny", settings: smokeSettings, sft: { ...smokeSettings, seqLen: 128, steps: 6, evalEvery: 3, checkpointEvery: 3 }, sftMix: 400, evalProblems: 4,
+    rl: { ...rlTiny, rewardSteps: 3, rewardBatch: 4, dpoSteps: 2, dpoBatch: 4, grpoSteps: 2, grpoPrompts: 2, groupSize: 2, ppoSteps: 2, ppoPrompts: 2, bestOf: 2, checkpointEvery: 2 } },
   small: { ...tiny, model: "small", settings: { ...pretrainTiny, steps: 1000, batchSize: 8, seqLen: 256, lr: 1e-3, minLr: 1e-4, warmupSteps: 50 } },
 };
 

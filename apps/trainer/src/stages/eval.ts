@@ -7,12 +7,15 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  baseModelAnswer, chatPromptIds, directAnswer, evaluateTask, fewShotPrompt, GPT, isArithmeticCorrect, latestCheckpoint, loadCheckpoint,
+  baseModelAnswer, chatPromptIds, extractAnswer, directAnswer, evaluateTask, fewShotPrompt, GPT, isArithmeticCorrect, latestCheckpoint, loadCheckpoint,
   pickShots, questionText, Rng, sampleProblem, zeroShotPrompt, type ArithmeticProblem, type ChatPromptStyle, type StepRecord, type TaskResult,
 } from "@forno/model";
 import { loadTokenizer, ROLE_TOKENS, type Tokenizer } from "@forno/tokenizer";
 import { runtime } from "@forno/gpu";
+import { bestOfN, gptSampler, majorityVote, rewardModelFn } from "@forno/rl";
+import { existsSync } from "node:fs";
 import { UsageError, type Options } from "../args.ts";
+import { loadRewardModel } from "./ppo.ts";
 import { generateIds } from "../generate.ts";
 import { resolvePreset } from "../presets.ts";
 import { runPaths } from "../run-dir.ts";
@@ -62,6 +65,46 @@ async function chatEval(model: GPT, tok: Tokenizer, problems: ArithmeticProblem[
   });
 }
 
+/** Sampling-based selection with the SFT model, and the RL-trained models, where their stages have run. */
+async function rlRows(opts: Options, tok: Tokenizer, problems: ArithmeticProblem[], sftModel: GPT, rows: Row[]): Promise<void> {
+  const paths = runPaths(opts);
+  const n = resolvePreset(opts).rl.bestOf;
+  const end = tok.specialId(ROLE_TOKENS.assistant.end);
+  const sample = { maxNewTokens: 8, temperature: 1, stopIds: [end] };
+  const text = (ids: number[]) => tok.decode(ids.filter((id) => id !== end));
+  const sampler = gptSampler(sftModel, Rng.fromSeed(404));
+  if (latestCheckpoint(join(paths.root, "reward"))) {
+    const { rm } = loadRewardModel(opts);
+    const score = rewardModelFn(rm);
+    rows.push({
+      model: "SFT",
+      prompting: `best of ${n} by reward model`,
+      result: await evaluateTask({
+        problems,
+        buildPrompt: (p) => chatPromptIds(tok, questionText(p), "direct"),
+        generate: async (prompts) => Promise.all(prompts.map(async (pr) => text((await bestOfN(sampler, pr, n, sample, score)).best))),
+        check: isArithmeticCorrect,
+      }),
+    });
+  }
+  rows.push({
+    model: "SFT",
+    prompting: `majority of ${n} samples`,
+    result: await evaluateTask({
+      problems,
+      buildPrompt: (p) => chatPromptIds(tok, questionText(p), "direct"),
+      generate: async (prompts) => Promise.all(prompts.map(async (pr) => (await majorityVote(sampler, pr, n, sample, (ids) => extractAnswer(text(ids))?.toString() ?? null)).answer ?? "")),
+      check: isArithmeticCorrect,
+    }),
+  });
+  for (const stage of ["ppo", "grpo", "dpo"]) {
+    const dir = join(paths.root, stage);
+    if (!existsSync(dir) || !latestCheckpoint(dir)) continue;
+    const m = loadModel(latestCheckpoint(dir), stage);
+    rows.push({ model: stage.toUpperCase(), prompting: "direct", result: await chatEval(m.model, tok, problems, "direct") });
+  }
+}
+
 export async function evalStage(opts: Options): Promise<Row[]> {
   const preset = resolvePreset(opts);
   const paths = runPaths(opts);
@@ -78,6 +121,7 @@ export async function evalStage(opts: Options): Promise<Row[]> {
   const sft = loadModel(latestCheckpoint(paths.sft), "sft");
   rows.push({ model: "SFT", prompting: "direct", result: await chatEval(sft.model, tok, problems, "direct") });
   rows.push({ model: "SFT", prompting: "step by step", result: await chatEval(sft.model, tok, problems, "step-by-step") });
+  await rlRows(opts, tok, problems, sft.model, rows);
   for (const r of rows) console.log(`  ${r.model.padEnd(5)} ${r.prompting.padEnd(13)} ${r.result.correct}/${r.result.n} = ${(100 * r.result.accuracy).toFixed(1)}%`);
 
   const pct = (r: TaskResult<unknown>) => `${(100 * r.accuracy).toFixed(1)}% (${r.correct}/${r.n})`;

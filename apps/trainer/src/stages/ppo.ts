@@ -1,0 +1,54 @@
+/**
+ * The `ppo` stage (InstructGPT style): the SFT assistant answers arithmetic training problems; the reward
+ * model from the `reward` stage scores each answer at its last token, a per-token KL penalty (adaptive
+ * β) keeps the policy near the SFT model, a value head and GAE give advantages, and clipped policy and
+ * value losses update it over several epochs. Output: runs/<run>/ppo.
+ */
+import { GPT, latestCheckpoint, loadCheckpoint, Rng } from "@forno/model";
+import { AdaptiveKlController, gptSampler, PpoTrainer, RewardModel, rewardModelFn, type PpoStats } from "@forno/rl";
+import { ROLE_TOKENS } from "@forno/tokenizer";
+import { UsageError, type Options } from "../args.ts";
+import { resolvePreset } from "../presets.ts";
+import { Progress } from "../progress.ts";
+import { runPaths } from "../run-dir.ts";
+import { loadHead } from "./reward.ts";
+import { loadSftPolicy, problemPrompt, StageRun, trainProblems } from "./rl-common.ts";
+
+export function loadRewardModel(opts: Options): { rm: RewardModel; dir: string } {
+  const dir = opts.rewardModel ? String(opts.rewardModel) : latestCheckpoint(runPaths(opts).root + "/reward");
+  if (!dir) throw new UsageError("no reward model; run `bun run train reward` first or pass --rewardModel DIR");
+  const ck = loadCheckpoint(dir);
+  return { rm: new RewardModel(ck.config, new Map([...ck.params].map(([k, v]) => [k, v.data])), loadHead(dir)), dir };
+}
+
+export async function ppoStage(opts: Options): Promise<PpoStats[]> {
+  const rl = resolvePreset(opts).rl;
+  const steps = Number(opts.steps ?? rl.ppoSteps);
+  const policy = await loadSftPolicy(opts, "ppo");
+  const { rm, dir: rmDir } = loadRewardModel(opts);
+  const run = new StageRun(opts, "ppo");
+  const resumed = run.resumeFrom(opts);
+  const model = new GPT(policy.config, resumed?.weights ?? policy.weights);
+  const reference = new GPT(policy.config, policy.weights);
+  const problems = trainProblems(steps * rl.ppoPrompts, 900);
+  const end = policy.tokenizer.specialId(ROLE_TOKENS.assistant.end);
+  const trainer = new PpoTrainer(model, reference, gptSampler(model, Rng.fromSeed(13 + (resumed?.step ?? 0))), rewardModelFn(rm), {
+    sample: { maxNewTokens: 8, temperature: 1, stopIds: [end] },
+    lr: Number(opts.lr ?? rl.ppoLr),
+    kl: new AdaptiveKlController(rl.ppoKl, rl.ppoTargetKl, 10 * steps),
+    seed: 31 + (resumed?.step ?? 0),
+  });
+  console.log(`ppo: from ${policy.from}, reward model ${rmDir}${resumed ? ` (resuming at step ${resumed.step})` : ""}; ${steps} steps of ${rl.ppoPrompts} problems; adaptive KL from β ${rl.ppoKl} (target ${rl.ppoTargetKl})`);
+  const bar = new Progress({ label: "ppo", total: steps, unit: "steps" });
+  const all: PpoStats[] = [];
+  for (let step = (resumed?.step ?? 0) + 1; step <= steps; step++) {
+    const prompts = problems.slice((step - 1) * rl.ppoPrompts, step * rl.ppoPrompts).map((p) => problemPrompt(policy.tokenizer, p));
+    const stats = { ...(await trainer.step(prompts)), step };
+    all.push(stats);
+    run.log(stats as never);
+    bar.update(step, { reward: stats.reward, kl: stats.kl, beta: stats.beta });
+    if (step % rl.checkpointEvery === 0 || step === steps) await run.save(step, model, policy.tokenizerDir);
+  }
+  console.log(`ppo: last reward ${all.at(-1)?.reward.toFixed(3) ?? "n/a"}, KL ${all.at(-1)?.kl.toFixed(3) ?? "n/a"} → ${run.dir}`);
+  return all;
+}
