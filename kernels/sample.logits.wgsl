@@ -1,0 +1,55 @@
+// sample.logits: the output head for the rows being sampled, logits[b, v] = ln_f(x[b]) · wte[v, :], the
+// tied head of gpt.ts, with ln_f fused in (each invocation recomputes its rows' mean and 1/√(var + eps)).
+// One invocation per vocabulary row v, reading wte's row v as vec4s, for R rows of x at once. The table
+// may exceed one storage binding, so the host binds rows start .. start + count per dispatch.
+// @binding(0) params: { rows: u32, C4: u32, V: u32, start: u32, count: u32, eps: f32 }   C4 = C / 4
+// @binding(1) x: array<vec4f>, (rows, C4), the residual stream's rows (read)
+// @binding(2) wte: array<vec4f>, (count, C4) rows of the (V, C) token table (read)
+// @binding(3) lnw: array<vec4f>, (C4) ln_f scale (read)
+// @binding(4) lnb: array<vec4f>, (C4) ln_f shift (read)
+// @binding(5) logits: array<f32>, (rows, V) row-major (write: columns start .. start + count)
+// Workgroup 64; dispatch (ceil(count / 64), ceil(rows / R)) per chunk.
+struct Params { rows: u32, C4: u32, V: u32, start: u32, count: u32, eps: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<vec4f>;
+@group(0) @binding(2) var<storage, read> wte: array<vec4f>;
+@group(0) @binding(3) var<storage, read> lnw: array<vec4f>;
+@group(0) @binding(4) var<storage, read> lnb: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> logits: array<f32>;
+
+const R = {{R}}u;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let v = gid.x;
+  let row0 = wid.y * R;
+  let C = f32(p.C4 * 4u);
+  var base: array<u32, R>;
+  var mean: array<f32, R>;
+  var rstd: array<f32, R>;
+  for (var r = 0u; r < R; r++) {
+    base[r] = min(row0 + r, p.rows - 1u) * p.C4;
+    var s = 0.0;
+    for (var k = 0u; k < p.C4; k++) { s += dot(x[base[r] + k], vec4f(1.0)); }
+    let m = s / C;
+    var q = 0.0;
+    for (var k = 0u; k < p.C4; k++) { let d = x[base[r] + k] - m; q += dot(d, d); }
+    mean[r] = m;
+    rstd[r] = 1.0 / sqrt(q / C + p.eps);
+  }
+  if (v >= p.count) { return; }
+  var acc: array<f32, R>;
+  for (var r = 0u; r < R; r++) { acc[r] = 0.0; }
+  for (var k = 0u; k < p.C4; k++) {
+    let e = wte[v * p.C4 + k];
+    let g = lnw[k];
+    let sh = lnb[k];
+    for (var r = 0u; r < R; r++) {
+      acc[r] += dot((x[base[r] + k] - mean[r]) * rstd[r] * g + sh, e);
+    }
+  }
+  for (var r = 0u; r < R; r++) {
+    if (row0 + r >= p.rows) { break; }
+    logits[(row0 + r) * p.V + p.start + v] = acc[r];
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * The generation engine: continuous batching over a fixed set of KV-cache slots. Waiting requests are
+ * prefilled together into free slots, then every active sequence decodes one token per step; the GPU
+ * samples, and the host reads back only (token, logprob) per sequence per step to apply stop sequences,
+ * the end-of-text id and token limits. Finished sequences leave at once and free their slot for the next
+ * request. `scorePrompts` is the teacher-forced counterpart: log p(token_t | tokens < t) for given text.
+ * Calls run one at a time (each step's tensors live in a scope, so nothing outlives a call but the cache).
+ */
+import { crossEntropyPerToken, noGrad, runtime, scope, Tensor } from "@forno/gpu";
+import { ConfigError } from "../errors.ts";
+import type { GPT } from "../gpt.ts";
+import { DecodeState, type DecodeVariant } from "./forward.ts";
+import { CFG_WORDS, META_WORDS, packSampleParams, sampleRows, type SampleParams } from "./kernels.ts";
+import { StopMatcher } from "./stop.ts";
+
+export interface EngineOptions {
+  /** Sequences decoded together (KV-cache slots). Default 8. */
+  maxBatch?: number;
+  /** Positions per sequence, prompt included; at most the model's context length (the default). */
+  maxSeqLen?: number;
+  /** Token that ends a sequence with finishReason "stop" (not returned), e.g. <|endoftext|>. */
+  eosId?: number;
+  /** Decode kernels (see DecodeVariant in forward.ts); default "auto", chosen per step by adapter and batch. */
+  decodeVariant?: DecodeVariant;
+}
+
+export interface GenerateRequest {
+  /** Prompt token ids, at least one. */
+  prompt: number[];
+  /** Most tokens to generate, ≥ 1. */
+  maxTokens: number;
+  /** 0 = greedy. Default 1. */
+  temperature?: number;
+  /** Keep the k most likely tokens (ties with the k-th kept too); 0 = off (default). */
+  topK?: number;
+  /** Keep the smallest set of most likely tokens with this much probability; 1 = off (default). */
+  topP?: number;
+  /** Subtracted from the logit of every token generated at least once so far. Default 0. */
+  presencePenalty?: number;
+  /** Subtracted from a token's logit once per time it was generated so far. Default 0. */
+  frequencyPenalty?: number;
+  /** Token sequences that end generation (finishReason "stop"); the match is not returned. */
+  stop?: number[][];
+  /** Fixes the random draws: same seed, same tokens. Default: random. */
+  seed?: number;
+  /** Return each token's log-probability. */
+  logprobs?: boolean;
+}
+
+export type FinishReason = "stop" | "length" | "cancelled";
+
+export interface GenerateResult {
+  tokens: number[];
+  /** log p(token) under the model (before penalties, temperature and truncation), when asked for. */
+  logprobs?: number[];
+  finishReason: FinishReason;
+}
+
+export interface GenerateOptions {
+  /** Called for each token as soon as no stop sequence can claim it; seqIndex indexes the requests. */
+  onToken?(seqIndex: number, tokenId: number, logprob: number): void;
+  /** Checked between steps; cancelled sequences finish with "cancelled" and keep their tokens. */
+  signal?: AbortSignal;
+}
+
+/** A request being decoded in a cache slot. */
+interface Sequence {
+  index: number;
+  req: GenerateRequest;
+  slot: number;
+  sample: Omit<SampleParams, "slot" | "step">;
+  stop: StopMatcher;
+  tokens: number[];
+  logprobs: number[];
+  emitted: number;
+  finish: FinishReason | null;
+}
+
+export class Engine {
+  readonly maxBatch: number;
+  readonly maxSeqLen: number;
+  private readonly state: DecodeState;
+  private readonly eosId: number | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly model: GPT,
+    opts: EngineOptions = {},
+  ) {
+    const { contextLength, nEmbd: C } = model.config;
+    this.maxBatch = opts.maxBatch ?? 8;
+    this.maxSeqLen = opts.maxSeqLen ?? contextLength;
+    this.eosId = opts.eosId;
+    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new ConfigError(`Engine: maxBatch must be an integer ≥ 1, got ${this.maxBatch}`);
+    if (!Number.isInteger(this.maxSeqLen) || this.maxSeqLen < 2 || this.maxSeqLen > contextLength) {
+      throw new ConfigError(`Engine: maxSeqLen must be an integer in 2..${contextLength} (the context length), got ${this.maxSeqLen}`);
+    }
+    if (C % 4 !== 0) throw new ConfigError(`Engine: the decode kernels read vec4s, so nEmbd must be a multiple of 4, got ${C}`);
+    this.state = new DecodeState(model, this.maxBatch, this.maxSeqLen, opts.decodeVariant);
+  }
+
+  /** Generates a continuation for every request (more requests than maxBatch wait for free slots). */
+  generate(requests: readonly GenerateRequest[], opts: GenerateOptions = {}): Promise<GenerateResult[]> {
+    requests.forEach((r, i) => this.validate(r, i));
+    return this.serial(() => noGrad(() => this.run(requests, opts)));
+  }
+
+  /** log p(ids[t] | ids[< t]) for t = 1 .. n−1 of each sequence (length n − 1), one batched forward. */
+  scorePrompts(seqs: readonly number[][]): Promise<number[][]> {
+    const { contextLength, vocabSize: V } = this.model.config;
+    for (const s of seqs) {
+      if (s.length < 1 || s.length > contextLength || s.some((t) => !Number.isInteger(t) || t < 0 || t >= V)) {
+        throw new ConfigError(`scorePrompts: each sequence needs 1..${contextLength} token ids in [0, ${V}), got length ${s.length}`);
+      }
+    }
+    const T = Math.max(1, ...seqs.map((s) => s.length));
+    const B = seqs.length;
+    return this.serial(() =>
+      noGrad(() =>
+        scope(async () => {
+          if (B === 0) return [];
+          const ids = new Int32Array(B * T); // (B, T) i32, 0-padded
+          const targets = new Int32Array(B * T); // (B·T) i32: the next token, 0 past the end
+          seqs.forEach((s, b) => {
+            ids.set(s, b * T);
+            targets.set(s.slice(1), b * T);
+          });
+          const { logits } = this.model.forward(Tensor.from(ids, [B, T]));
+          const nll = (await crossEntropyPerToken(logits, Tensor.from(targets)).read()) as Float32Array; // (B·T)
+          return seqs.map((s, b) => Array.from(nll.subarray(b * T, b * T + s.length - 1), (v) => -v));
+        }),
+      ),
+    );
+  }
+
+  /** scorePrompts for one sequence. */
+  async scorePrompt(ids: number[]): Promise<number[]> {
+    return (await this.scorePrompts([ids]))[0]!;
+  }
+
+  /** Releases the KV cache; the engine cannot be used afterwards. */
+  dispose(): void {
+    this.state.dispose();
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private validate(r: GenerateRequest, i: number): void {
+    const V = this.model.config.vocabSize;
+    const bad = (what: string) => new ConfigError(`generate: request ${i}: ${what}`);
+    if (r.prompt.length < 1 || r.prompt.length > this.maxSeqLen - 1) throw bad(`prompt must have 1..${this.maxSeqLen - 1} tokens (maxSeqLen − 1), got ${r.prompt.length}`);
+    if (r.prompt.some((t) => !Number.isInteger(t) || t < 0 || t >= V)) throw bad(`prompt token ids must be integers in [0, ${V})`);
+    if (!Number.isInteger(r.maxTokens) || r.maxTokens < 1) throw bad(`maxTokens must be an integer ≥ 1, got ${r.maxTokens}`);
+    if ((r.temperature ?? 1) < 0 || (r.topK ?? 0) < 0 || !((r.topP ?? 1) > 0 && (r.topP ?? 1) <= 1)) throw bad("need temperature ≥ 0, topK ≥ 0 and 0 < topP ≤ 1");
+  }
+
+  private async run(requests: readonly GenerateRequest[], opts: GenerateOptions): Promise<GenerateResult[]> {
+    const waiting = requests.map((req, index) => this.open(req, index));
+    const all = [...waiting];
+    const free = Array.from({ length: this.maxBatch }, (_, i) => this.maxBatch - 1 - i);
+    let active: Sequence[] = [];
+    this.state.refresh();
+    while (waiting.length > 0 || active.length > 0) {
+      if (opts.signal?.aborted) {
+        for (const s of [...active, ...waiting]) this.finish(s, "cancelled", opts);
+        break;
+      }
+      const admitted = waiting.splice(0, free.length);
+      for (const s of admitted) s.slot = free.pop()!;
+      const stepRows = admitted.length > 0 ? admitted : active;
+      const picked = await scope(async () => {
+        const rt = runtime();
+        rt.step = `generate: ${admitted.length > 0 ? "prefill" : "decode"} of ${stepRows.length}`;
+        let logits: Tensor;
+        if (admitted.length > 0) {
+          for (const s of admitted) rt.upload(new Uint32Array(this.model.config.vocabSize), this.state.counts.buffer, s.slot * this.model.config.vocabSize * 4);
+          logits = this.state.prefill(admitted.map((s) => s.req.prompt), admitted.map((s) => s.slot));
+        } else {
+          const meta = new Uint32Array(active.length * META_WORDS);
+          active.forEach((s, i) => meta.set([s.tokens.at(-1)!, s.slot, s.req.prompt.length + s.tokens.length - 1, 0], i * META_WORDS));
+          logits = this.state.decode(Tensor.from(meta, [active.length, META_WORDS]));
+        }
+        const cfg = packSampleParams(stepRows.map((s) => ({ ...s.sample, slot: s.slot, step: s.tokens.length })));
+        return new Uint32Array(await sampleRows(logits, Tensor.from(cfg, [stepRows.length, CFG_WORDS]), this.state.counts).read());
+      });
+      const lp = new Float32Array(picked.buffer);
+      stepRows.forEach((s, i) => this.accept(s, picked[2 * i]!, lp[2 * i + 1]!, opts));
+      active = [...active, ...admitted].filter((s) => {
+        if (s.finish === null) return true;
+        free.push(s.slot);
+        return false;
+      });
+    }
+    return all.map((s) => ({ tokens: s.tokens, ...(s.req.logprobs ? { logprobs: s.logprobs } : {}), finishReason: s.finish ?? "cancelled" }));
+  }
+
+  private open(req: GenerateRequest, index: number): Sequence {
+    const sample = {
+      seed: req.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!,
+      temperature: req.temperature ?? 1,
+      topK: req.topK ?? 0,
+      topP: req.topP ?? 1,
+      presencePenalty: req.presencePenalty ?? 0,
+      frequencyPenalty: req.frequencyPenalty ?? 0,
+    };
+    return { index, req, slot: -1, sample, stop: new StopMatcher(req.stop), tokens: [], logprobs: [], emitted: 0, finish: null };
+  }
+
+  /** Appends a sampled token and decides whether the sequence goes on. */
+  private accept(s: Sequence, token: number, logprob: number, opts: GenerateOptions): void {
+    if (token === this.eosId) return this.finish(s, "stop", opts);
+    s.tokens.push(token);
+    s.logprobs.push(logprob);
+    const cut = s.stop.matched(s.tokens);
+    if (cut > 0) {
+      s.tokens.length -= cut;
+      s.logprobs.length -= cut;
+      return this.finish(s, "stop", opts);
+    }
+    if (s.tokens.length >= s.req.maxTokens || s.req.prompt.length + s.tokens.length >= this.maxSeqLen) return this.finish(s, "length", opts);
+    this.emit(s, s.tokens.length - s.stop.pending(s.tokens), opts);
+  }
+
+  private finish(s: Sequence, reason: FinishReason, opts: GenerateOptions): void {
+    s.finish = reason;
+    this.emit(s, s.tokens.length, opts);
+  }
+
+  private emit(s: Sequence, upTo: number, opts: GenerateOptions): void {
+    for (; s.emitted < upTo; s.emitted++) opts.onToken?.(s.index, s.tokens[s.emitted]!, s.logprobs[s.emitted]!);
+  }
+}

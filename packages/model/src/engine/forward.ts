@@ -1,0 +1,171 @@
+/**
+ * The GPT forward passes the engine runs, mirroring gpt.ts's math: a batched prefill of right-padded
+ * prompts through the training ops (causal attention makes the padding invisible to real positions),
+ * which also fills the KV cache, and the one-token decode step on the fused kernels of kernels.ts
+ * (per step: embed, L blocks of 1 ("block") or 5 ("ops") dispatches, head; the weights are read from
+ * textures packed by `refresh()` once per generate call). Both return the logits of each row's last
+ * position only. Sampling and the sequence bookkeeping are the engine's.
+ */
+import { addForward, embeddingForward, geluForward, layerNormForward, linearForward, runtime, Tensor, attentionForward, type BufferView } from "@forno/gpu";
+import type { GPT } from "../gpt.ts";
+import { attentionDecode, BLOCK_VEC_WORDS, decodeBlock, decodeLinear, embedRows, headLogits, kvCacheWrite, META_WORDS, packWeight, weightTexture, type WeightTexture } from "./kernels.ts";
+
+/**
+ * How a decode step runs a block: "block", one fused dispatch per block with one workgroup per sequence
+ * (few sequences on a CPU adapter, where dispatches dominate), or "ops", five dispatches per block that
+ * share each weight load among up to 8 sequences (GPUs, and bigger batches on CPUs). "auto" picks per step.
+ */
+export type DecodeVariant = "auto" | "block" | "ops";
+
+// Above this many sequences the fused block's unshared weight loads cost more than the dispatches it saves
+// (llvmpipe, tiny preset: see benchmarks/model/generate.bench.ts).
+const BLOCK_MAX_ROWS = 2;
+
+function pickVariant(variant: DecodeVariant, rows: number): "block" | "ops" {
+  if (variant !== "auto") return variant;
+  return runtime().info.isCpu && rows <= BLOCK_MAX_ROWS ? "block" : "ops";
+}
+
+interface Block {
+  ln1: [Tensor, Tensor];
+  qkvW: Tensor;
+  qkvB: Tensor | null;
+  projW: Tensor;
+  projB: Tensor | null;
+  ln2: [Tensor, Tensor];
+  fcW: Tensor;
+  fcB: Tensor | null;
+  fc2W: Tensor;
+  fc2B: Tensor | null;
+  /** The four weights as textures for the decode kernels: c_attn, attn c_proj, c_fc, mlp c_proj. */
+  packed: [WeightTexture, WeightTexture, WeightTexture, WeightTexture];
+}
+
+/** The model's weights by role, and the KV cache for `slots` sequences of up to `Tmax` positions. */
+export class DecodeState {
+  readonly blocks: Block[];
+  readonly wte: Tensor;
+  readonly wpe: Tensor;
+  readonly lnf: [Tensor, Tensor];
+  /** Per layer (slots, Tmax, C) f32: keys and values, heads interleaved. */
+  readonly k: Tensor[] = [];
+  readonly v: Tensor[] = [];
+  /** (slots, V) u32: tokens each slot's sequence generated, for the penalties. */
+  readonly counts: Tensor;
+  /** Per layer (13C) f32: the block's vectors packed for kvcache.block (none for the "ops" variant). */
+  private readonly vecs: Tensor[] = [];
+  /** (4C) f32 zeros: the bias of models without biases. */
+  private readonly zeros: Tensor;
+
+  constructor(
+    readonly model: GPT,
+    readonly slots: number,
+    readonly Tmax: number,
+    readonly variant: DecodeVariant = "auto",
+  ) {
+    const { nLayer: L, nEmbd: C, vocabSize: V } = model.config;
+    const p = (name: string) => model.params.get(name)!;
+    const maybe = (name: string) => model.params.get(name) ?? null;
+    this.zeros = Tensor.zeros([4 * C]).keep();
+    const ln = (prefix: string): [Tensor, Tensor] => [p(`${prefix}.weight`), maybe(`${prefix}.bias`) ?? this.zeros];
+    this.wte = p("wte.weight");
+    this.wpe = p("wpe.weight");
+    this.lnf = ln("ln_f");
+    this.blocks = Array.from({ length: L }, (_, l) => {
+      const h = `h.${l}.`;
+      return {
+        ln1: ln(h + "ln_1"),
+        qkvW: p(h + "attn.c_attn.weight"),
+        qkvB: maybe(h + "attn.c_attn.bias"),
+        projW: p(h + "attn.c_proj.weight"),
+        projB: maybe(h + "attn.c_proj.bias"),
+        ln2: ln(h + "ln_2"),
+        fcW: p(h + "mlp.c_fc.weight"),
+        fcB: maybe(h + "mlp.c_fc.bias"),
+        fc2W: p(h + "mlp.c_proj.weight"),
+        fc2B: maybe(h + "mlp.c_proj.bias"),
+        packed: [weightTexture(C, 3 * C, h + "c_attn"), weightTexture(C, C, h + "attn.c_proj"), weightTexture(C, 4 * C, h + "c_fc"), weightTexture(4 * C, C, h + "mlp.c_proj")],
+      };
+    });
+    for (let l = 0; l < L; l++) {
+      this.k.push(Tensor.zeros([slots, Tmax, C]).keep());
+      this.v.push(Tensor.zeros([slots, Tmax, C]).keep());
+    }
+    this.counts = Tensor.zeros([slots, V], "u32").keep();
+    if (variant !== "ops") for (let l = 0; l < L; l++) this.vecs.push(Tensor.empty([BLOCK_VEC_WORDS * C]).keep());
+  }
+
+  /** Re-packs each block's weights and vectors from the parameters (so training between calls is seen). */
+  refresh(): void {
+    const C = this.model.config.nEmbd;
+    for (const b of this.blocks) [b.qkvW, b.projW, b.fcW, b.fc2W].forEach((w, i) => packWeight(w, b.packed[i]!));
+    this.vecs.forEach((vecs, l) => {
+      const b = this.blocks[l]!;
+      const parts: [Tensor | null, number][] = [[b.ln1[0], C], [b.ln1[1], C], [b.qkvB, 3 * C], [b.projB, C], [b.ln2[0], C], [b.ln2[1], C], [b.fcB, 4 * C], [b.fc2B, C]];
+      let at = 0;
+      for (const [t, n] of parts) {
+        runtime().copy((t ?? this.zeros).buffer, 0, vecs.buffer, at * 4, n * 4);
+        at += n;
+      }
+    });
+  }
+
+  /** A bias for the fused kernels: the parameter, or `n` zeros. */
+  private bias(b: Tensor | null, n: number): BufferView {
+    return b ?? { buffer: this.zeros.buffer, byteLength: n * 4 };
+  }
+
+  /**
+   * Runs right-padded prompts (one per cache slot in `slots`) through the model, writes their keys and
+   * values to the cache, and returns the logits of each prompt's last position, (n, V) f32.
+   */
+  prefill(prompts: readonly number[][], slots: readonly number[]): Tensor {
+    const { nEmbd: C, nHead: NH } = this.model.config;
+    const n = prompts.length;
+    const T = Math.max(...prompts.map((q) => q.length));
+    const ids = new Int32Array(n * T); // (n, T) i32, 0-padded
+    const meta = new Uint32Array(n * META_WORDS); // (n, 4) [_, slot, len, _]
+    prompts.forEach((q, i) => {
+      ids.set(q, i * T);
+      meta.set([0, slots[i]!, q.length, 0], i * META_WORDS);
+    });
+    const metaT = Tensor.from(meta, [n, META_WORDS]);
+    const pos = Tensor.from(Int32Array.from({ length: T }, (_, t) => t)); // (T) i32
+    let x = addForward(embeddingForward(this.wte, Tensor.from(ids, [n, T])), embeddingForward(this.wpe, pos)); // (n, T, C)
+    this.blocks.forEach((b, l) => {
+      const a = layerNormForward(x, b.ln1[0], b.ln1[1]).out;
+      const qkv = linearForward(a, b.qkvW, b.qkvB); // (n, T, 3C)
+      kvCacheWrite(qkv, metaT, this.k[l]!, this.v[l]!);
+      x = addForward(x, linearForward(attentionForward(qkv, NH).y, b.projW, b.projB));
+      const m = layerNormForward(x, b.ln2[0], b.ln2[1]).out;
+      x = addForward(x, linearForward(geluForward(linearForward(m, b.fcW, b.fcB)), b.fc2W, b.fc2B));
+    });
+    const last = Tensor.empty([n, C]); // (n, C) f32: each prompt's last position
+    prompts.forEach((q, i) => runtime().copy(x.buffer, (i * T + q.length - 1) * C * 4, last.buffer, i * C * 4, C * 4));
+    return headLogits(last, this.wte, this.lnf[0], this.lnf[1]);
+  }
+
+  /**
+   * One decode step: meta (rows, 4) u32 [token, slot, pos, _] feeds each row's newest token at position
+   * pos (its key and value join the cache) and returns the next-token logits (rows, V) f32.
+   */
+  decode(meta: Tensor): Tensor {
+    const { nEmbd: C, nHead: NH } = this.model.config;
+    const x = embedRows(meta, this.wte, this.wpe); // (rows, C), updated in place by the residual adds
+    const variant = pickVariant(this.variant, x.shape[0]!);
+    this.blocks.forEach((b, l) => {
+      if (variant === "block") return decodeBlock(x, meta, this.vecs[l]!, b.packed, this.k[l]!, this.v[l]!, NH);
+      const qkv = decodeLinear(x, b.packed[0], this.bias(b.qkvB, 3 * C), { ln: b.ln1 }); // (rows, 3C)
+      const y = attentionDecode(qkv, meta, this.k[l]!, this.v[l]!, NH); // (rows, C)
+      decodeLinear(y, b.packed[1], this.bias(b.projB, C), { epilogue: "residual", out: x });
+      const f = decodeLinear(x, b.packed[2], this.bias(b.fcB, 4 * C), { ln: b.ln2, epilogue: "gelu" }); // (rows, 4C)
+      decodeLinear(f, b.packed[3], this.bias(b.fc2B, C), { epilogue: "residual", out: x });
+    });
+    return headLogits(x, this.wte, this.lnf[0], this.lnf[1]);
+  }
+
+  dispose(): void {
+    for (const t of [...this.k, ...this.v, ...this.vecs, this.counts, this.zeros]) t.dispose();
+    for (const b of this.blocks) for (const w of b.packed) w.texture.destroy();
+  }
+}

@@ -1,0 +1,165 @@
+import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { initRuntime, runtime, ShapeError, Tensor } from "@forno/gpu";
+import { expectClose, randn } from "@forno/gpu/testing";
+import { attentionDecode, decodeLinear, kvCacheWrite, packSampleParams, packWeight, sampleRows, weightTexture, type SampleParams } from "./kernels.ts";
+import { attentionDecodeRef, decodeLinearRef, kvCacheWriteRef, logprobRef, sampleDistributionRef, uniformRef } from "./reference.ts";
+
+// llvmpipe shares two cores with other test runs: allow slow steps.
+setDefaultTimeout(30_000);
+
+beforeAll(async () => {
+  await initRuntime();
+  runtime().poison = true;
+});
+
+function meta(rows: [number, number, number][]): Tensor {
+  return Tensor.from(Uint32Array.from(rows.flatMap(([tok, slot, pos]) => [tok, slot, pos, 0])), [rows.length, 4]);
+}
+
+test("kvCacheWrite copies keys and values of each prompt's real positions into its slot", async () => {
+  const [B, T, C, slots, Tmax] = [3, 5, 12, 4, 7];
+  const qkv = randn(B * T * 3 * C, 1);
+  const init = randn(slots * Tmax * C, 2);
+  const kc = Tensor.from(init, [slots, Tmax, C]);
+  const vc = Tensor.from(init, [slots, Tmax, C]);
+  kvCacheWrite(Tensor.from(qkv, [B, T, 3 * C]), meta([[0, 2, 5], [0, 0, 1], [0, 3, 3]]), kc, vc);
+  const [rk, rv] = [Float64Array.from(init), Float64Array.from(init)];
+  kvCacheWriteRef(qkv, B, T, C, [2, 0, 3], [5, 1, 3], rk, rv, Tmax);
+  expect(Array.from(await kc.read())).toEqual(Array.from(rk, Math.fround));
+  expect(Array.from(await vc.read())).toEqual(Array.from(rv, Math.fround));
+});
+
+test("attentionDecode matches float64 attention over the cache, positions 0 to Tmax − 1", async () => {
+  for (const [C, NH] of [[24, 3], [20, 1]] as const) {
+    const [rows, slots, Tmax] = [3, 4, 70];
+    const qkv = randn(rows * 3 * C, 3, 2);
+    const init = randn(slots * Tmax * C, 4, 2);
+    const kc = Tensor.from(init, [slots, Tmax, C]);
+    const vc = Tensor.from(randn(slots * Tmax * C, 5), [slots, Tmax, C]);
+    const [rk, rv] = [Float64Array.from(init), Float64Array.from(await vc.read())];
+    const slotIds = [1, 3, 0];
+    const pos = [0, Tmax - 1, 33];
+    const y = attentionDecode(Tensor.from(qkv, [rows, 3 * C]), meta(slotIds.map((s, i) => [0, s, pos[i]!])), kc, vc, NH);
+    const ry = attentionDecodeRef(qkv, rows, C, NH, slotIds, pos, rk, rv, Tmax);
+    // f32 dot products of length HS and sums over up to 70 positions: relative error stays near 1e-6.
+    expectClose(await y.read(), ry, 1e-4, 1e-5, `y (C ${C}, NH ${NH})`);
+    expectClose(await kc.read(), rk, 0, 0, "key cache");
+    expectClose(await vc.read(), rv, 0, 0, "value cache");
+  }
+});
+
+test("decodeLinear (texture-packed weight) with fused LayerNorm + GELU and with the in-place residual add", async () => {
+  const [rows, K, N] = [11, 20, 36]; // 11 rows: one full block of 8 and a partial one
+  const x = randn(rows * K, 6, 1.5);
+  const w = randn(K * N, 7, 0.3);
+  const bias = randn(N, 8);
+  const [g, sh] = [randn(K, 9), randn(K, 10)];
+  const xT = Tensor.from(x, [rows, K]);
+  const wT = weightTexture(K, N, "test weight");
+  packWeight(Tensor.from(w, [K, N]), wT);
+  const gelu = decodeLinear(xT, wT, Tensor.from(bias), { ln: [Tensor.from(g), Tensor.from(sh)], epilogue: "gelu" });
+  expectClose(await gelu.read(), decodeLinearRef(x, rows, K, N, w, bias, [g, sh], "gelu"), 1e-4, 1e-5, "ln + gelu");
+  const res = randn(rows * N, 11);
+  const out = Tensor.from(res, [rows, N]);
+  decodeLinear(xT, wT, Tensor.from(bias), { epilogue: "residual", out });
+  expectClose(await out.read(), decodeLinearRef(x, rows, K, N, w, bias, null, "residual", res), 1e-4, 1e-5, "residual");
+  expect(() => decodeLinear(Tensor.empty([rows, N]), wT, Tensor.from(bias))).toThrow(ShapeError);
+  expect(() => packWeight(Tensor.from(w, [N, K]), wT)).toThrow(ShapeError);
+  wT.texture.destroy();
+  expect(() => kvCacheWrite(Tensor.empty([2, 3, 12]), meta([[0, 0, 1]]), Tensor.empty([2, 4, 4]), Tensor.empty([2, 4, 4]))).toThrow(ShapeError);
+});
+
+const V = 47;
+const base: SampleParams = { slot: 0, seed: 1, step: 0, temperature: 1, topK: 0, topP: 1, presencePenalty: 0, frequencyPenalty: 0 };
+
+/** `draws` samples of one logits row (each its own slot and step), returning tokens and logprobs. */
+async function draw(logits: Float32Array, counts: Uint32Array, p: Partial<SampleParams>, draws: number): Promise<{ tokens: number[]; logprobs: Float32Array }> {
+  const rows = Array.from({ length: draws }, (_, i) => ({ ...base, ...p, slot: i, step: i }));
+  const all = new Float32Array(draws * V);
+  const allCounts = new Uint32Array(draws * V);
+  for (let i = 0; i < draws; i++) {
+    all.set(logits, i * V);
+    allCounts.set(counts, i * V);
+  }
+  const out = new Uint32Array(await sampleRows(Tensor.from(all, [draws, V]), Tensor.from(packSampleParams(rows), [draws, 8]), Tensor.from(allCounts, [draws, V])).read());
+  return { tokens: Array.from({ length: draws }, (_, i) => out[2 * i]!), logprobs: new Float32Array(out.buffer).filter((_, i) => i % 2 === 1) };
+}
+
+/** Pearson chi-square of observed token counts against expected probabilities (over tokens with p > 0). */
+function chiSquare(tokens: number[], probs: Float64Array): { chi2: number; df: number } {
+  const seen = new Float64Array(probs.length);
+  for (const t of tokens) seen[t]!++;
+  let chi2 = 0;
+  let df = -1;
+  probs.forEach((p, j) => {
+    if (p === 0) return;
+    df++;
+    const e = p * tokens.length;
+    chi2 += (seen[j]! - e) ** 2 / e;
+  });
+  return { chi2, df };
+}
+
+const logits = randn(V, 12, 1.5);
+const noCounts = new Uint32Array(V);
+const N = 3000;
+
+for (const [name, p] of [
+  ["temperature 0.8", { temperature: 0.8 }],
+  ["top-k 5", { topK: 5 }],
+  ["top-p 0.6", { topP: 0.6 }],
+  ["top-k 10 and top-p 0.9 at temperature 1.3", { topK: 10, topP: 0.9, temperature: 1.3 }],
+] as const) {
+  test(`sampling with ${name}: only allowed tokens, frequencies match (chi-square)`, async () => {
+    const probs = sampleDistributionRef(logits, noCounts, { ...base, ...p });
+    const { tokens, logprobs } = await draw(logits, noCounts, p, N);
+    for (const t of tokens) expect(probs[t]).toBeGreaterThan(0);
+    const { chi2, df } = chiSquare(tokens, probs);
+    // df + 5·√(2·df) is far beyond the 99.9th percentile for these df; a wrong distribution lands far above it.
+    expect(chi2).toBeLessThan(df + 5 * Math.sqrt(2 * df) + 5);
+    tokens.slice(0, 20).forEach((t, i) => expect(logprobs[i]).toBeCloseTo(logprobRef(logits, t), 4));
+  });
+}
+
+test("presence and frequency penalties lower the logits of generated tokens as specified", async () => {
+  const counts = new Uint32Array(V);
+  const favourite = logits.indexOf(Math.max(...logits));
+  counts[favourite] = 3;
+  counts[5] = 1;
+  const p = { presencePenalty: 0.7, frequencyPenalty: 0.4 };
+  const probs = sampleDistributionRef(logits, counts, { ...base, ...p });
+  const { tokens } = await draw(logits, counts, p, N);
+  const { chi2, df } = chiSquare(tokens, probs);
+  expect(chi2).toBeLessThan(df + 5 * Math.sqrt(2 * df) + 5);
+  const greedy = await draw(logits, counts, { ...p, temperature: 0 }, 1);
+  const expected = sampleDistributionRef(logits, counts, { ...base, ...p, temperature: 0 }).indexOf(1);
+  expect(expected).not.toBe(favourite);
+  expect(greedy.tokens[0]).toBe(expected);
+});
+
+test("draws are reproducible from (seed, step) and follow the reference hash", async () => {
+  const a = await draw(logits, noCounts, { seed: 42 }, 64);
+  const b = await draw(logits, noCounts, { seed: 42 }, 64);
+  const c = await draw(logits, noCounts, { seed: 43 }, 64);
+  expect(a.tokens).toEqual(b.tokens);
+  expect(a.tokens).not.toEqual(c.tokens);
+  // The inverse-CDF pick of the reference's uniform draw agrees wherever it is not within rounding of a boundary.
+  const probs = sampleDistributionRef(logits, noCounts, { ...base });
+  let agree = 0;
+  a.tokens.forEach((t, i) => {
+    const u = uniformRef(42, i);
+    let cum = 0;
+    const j = probs.findIndex((pj) => (cum += pj) > u);
+    if (j === t) agree++;
+  });
+  expect(agree).toBeGreaterThanOrEqual(62);
+});
+
+test("huge logits stay finite: greedy and sampled picks with exact logprobs", async () => {
+  const big = Float32Array.from(logits, (v) => v * 1e4);
+  const greedy = await draw(big, noCounts, { temperature: 0 }, 1);
+  expect(greedy.tokens[0]).toBe(big.indexOf(Math.max(...big)));
+  expect(greedy.logprobs[0]).toBeCloseTo(0, 5);
+  const sampled = await draw(big, noCounts, { topK: 3 }, 16);
+  sampled.tokens.forEach((t, i) => expect(sampled.logprobs[i]).toBeCloseTo(logprobRef(big, t), 2));
+});

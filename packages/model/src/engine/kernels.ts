@@ -1,0 +1,219 @@
+/**
+ * Dispatch wrappers for the generation engine's kernels: the KV-cache write after a prefill, the decode
+ * step's embedding, fused linears, single-query attention and head, and the GPU sampler. They only record
+ * dispatches and validate shapes; the model-level passes that chain them are in forward.ts.
+ */
+import { GpuError, params, runtime, ShapeError, Tensor, linearGrid, type BufferView } from "@forno/gpu";
+
+/** Words per row of the `meta` tensor: [token, slot, pos (decode) or len (prefill), unused]. */
+export const META_WORDS = 4;
+/** Words per row of the sampler's `cfg` tensor (see kernels/sample.wgsl). */
+export const CFG_WORDS = 8;
+const LN_EPS = 1e-5;
+
+function expectShape(op: string, t: Tensor, shape: readonly number[], what: string): void {
+  if (t.shape.length !== shape.length || t.shape.some((n, i) => n !== shape[i])) throw new ShapeError(op, `${what} [${shape.join(", ")}]`, [t.shape, shape]);
+}
+
+/** Rows per invocation of the row-blocked kernels: weight loads are shared by this many rows. */
+function rowBlock(rows: number): number {
+  return Math.min(rows, 8);
+}
+
+/** Largest run of table rows (each `rowBytes`) one storage binding may hold. */
+function tableChunks(V: number, rowBytes: number): { start: number; count: number }[] {
+  const per = Math.max(1, Math.floor(runtime().device.limits.maxStorageBufferBindingSize / rowBytes));
+  const chunks = [];
+  for (let start = 0; start < V; start += per) chunks.push({ start, count: Math.min(per, V - start) });
+  return chunks;
+}
+
+function rowsOf(table: Tensor, start: number, count: number, rowBytes: number): BufferView {
+  return { buffer: table.buffer, byteOffset: start * rowBytes, byteLength: count * rowBytes };
+}
+
+/** Writes keys and values of qkv (B, T, 3C) into caches (slots, Tmax, C) for t < len_b; meta (B, 4) u32. */
+export function kvCacheWrite(qkv: Tensor, meta: Tensor, kc: Tensor, vc: Tensor): void {
+  const [B = 0, T = 0, C3 = 0] = qkv.shape;
+  const C = C3 / 3;
+  const Tmax = kc.shape[1] ?? 0;
+  expectShape("kvCacheWrite", meta, [B, META_WORDS], "meta (B, 4) for qkv (B, T, 3C)");
+  if (kc.shape.length !== 3 || kc.shape[2] !== C || T > Tmax) throw new ShapeError("kvCacheWrite", "cache (slots, Tmax ≥ T, C) for qkv (B, T, 3C)", [kc.shape, qkv.shape]);
+  expectShape("kvCacheWrite", vc, kc.shape, "value cache shaped like the key cache");
+  const n = B * T * C;
+  if (n > 0) runtime().dispatch({ kernel: "kvcache.write", bindings: [qkv, meta, kc, vc], params: params([B, T, C, Tmax]), workgroups: linearGrid(n) });
+}
+
+/** x (rows, C) = wte[token] + wpe[pos] for meta (rows, 4) u32 [token, slot, pos, _]. */
+export function embedRows(meta: Tensor, wte: Tensor, wpe: Tensor): Tensor {
+  const rows = meta.shape[0] ?? 0;
+  const [V = 0, C = 0] = wte.shape;
+  if (wpe.shape[1] !== C) throw new ShapeError("embedRows", "wte (V, C) and wpe (T, C)", [wte.shape, wpe.shape]);
+  const x = Tensor.empty([rows, C]); // (rows, C) f32
+  for (const { start, count } of tableChunks(V, C * 4)) {
+    runtime().dispatch({
+      kernel: "kvcache.embed",
+      bindings: [meta, rowsOf(wte, start, count, C * 4), wpe, x],
+      params: params([rows, C, start, count]),
+      workgroups: linearGrid(rows * C),
+    });
+  }
+  return x;
+}
+
+/** A (K, N) weight packed into an rgba32float texture of K rows × N/4 texels for the decode kernels. */
+export interface WeightTexture {
+  readonly texture: GPUTexture;
+  readonly view: GPUTextureView;
+  readonly K: number;
+  readonly N: number;
+}
+
+/** An unfilled texture for a (K, N) weight; N must be a multiple of 4 and both sides fit the device. */
+export function weightTexture(K: number, N: number, label: string): WeightTexture {
+  const max = runtime().device.limits.maxTextureDimension2D;
+  if (N % 4 !== 0 || K > max || N / 4 > max) throw new GpuError(`${label}: a (${K}, ${N}) weight does not fit a ${max}×${max} texture with N a multiple of 4`);
+  const usage = GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING;
+  const texture = runtime().device.createTexture({ size: [N / 4, K], format: "rgba32float", usage, label });
+  return { texture, view: texture.createView(), K, N };
+}
+
+/** Copies w (K, N) f32 into its texture (one dispatch). */
+export function packWeight(w: Tensor, t: WeightTexture): void {
+  expectShape("packWeight", w, [t.K, t.N], "a weight shaped like its texture");
+  runtime().dispatch({ kernel: "kvcache.pack", bindings: [w, t.view], params: params([t.K, t.N / 4]), workgroups: [Math.ceil(t.N / 4 / 64), t.K] });
+}
+
+export type LinearEpilogue = "none" | "gelu" | "residual";
+
+/**
+ * Decode-step linear: epilogue(ln?(x) · w + bias) for x (rows, K), w (K, N) packed, bias (N).
+ * With `ln` = [weight, shift], x is LayerNorm'd on the fly. "residual" adds into `out` (rows, N) in place
+ * (the residual stream) and returns it; the others return a new (rows, N) tensor.
+ */
+export function decodeLinear(x: Tensor, w: WeightTexture, bias: BufferView, opts: { ln?: [Tensor, Tensor]; epilogue?: LinearEpilogue; out?: Tensor } = {}): Tensor {
+  const [rows = 0, K = 0] = x.shape;
+  const N = w.N;
+  if (x.shape.length !== 2 || w.K !== K) throw new ShapeError("decodeLinear", "x (rows, K) and w (K, N)", [x.shape, [w.K, w.N]]);
+  const epilogue = opts.epilogue ?? "none";
+  const out = opts.out ?? Tensor.empty([rows, N]); // (rows, N) f32
+  expectShape("decodeLinear", out, [rows, N], "out (rows, N)");
+  const R = rowBlock(rows);
+  const [lnw, lnb] = opts.ln ?? [bias, bias];
+  runtime().dispatch({
+    kernel: "kvcache.linear",
+    defines: { R, LN: `${opts.ln !== undefined}`, MODE: { none: 0, gelu: 1, residual: 2 }[epilogue] },
+    bindings: [x, w.view, bias, lnw, lnb, out],
+    params: params([rows, K, N / 4], [LN_EPS]),
+    workgroups: [Math.ceil(N / 4 / 64), Math.ceil(rows / R)],
+  });
+  return out;
+}
+
+/** Single-query attention for each row's new position, writing its K and V to the caches first. */
+export function attentionDecode(qkv: Tensor, meta: Tensor, kc: Tensor, vc: Tensor, NH: number): Tensor {
+  const [rows = 0, C3 = 0] = qkv.shape;
+  const C = C3 / 3;
+  if (qkv.shape.length !== 2 || C % NH !== 0) throw new ShapeError("attentionDecode", `qkv (rows, 3C) with C divisible by NH = ${NH}`, [qkv.shape, [NH]]);
+  expectShape("attentionDecode", meta, [rows, META_WORDS], "meta (rows, 4)");
+  if (kc.shape.length !== 3 || kc.shape[2] !== C) throw new ShapeError("attentionDecode", "cache (slots, Tmax, C)", [kc.shape, qkv.shape]);
+  expectShape("attentionDecode", vc, kc.shape, "value cache shaped like the key cache");
+  const HS = C / NH;
+  const y = Tensor.empty([rows, C]); // (rows, C) f32
+  runtime().dispatch({
+    kernel: "attention.decode",
+    defines: { HS },
+    overrides: { WG: HS <= 64 ? 32 : 16 },
+    bindings: [qkv, meta, kc, vc, y],
+    params: params([C, NH, kc.shape[1]!], [1 / Math.sqrt(HS)]),
+    workgroups: [NH, rows],
+  });
+  return y;
+}
+
+/** Words of one block's packed vectors: LayerNorm weights and shifts and the four biases (see kvcache.block.wgsl). */
+export const BLOCK_VEC_WORDS = 13;
+
+/** Invocations per workgroup of kvcache.block (one workgroup per row). */
+const BLOCK_WG = 32;
+
+/**
+ * A whole decode-step transformer block in one dispatch (CPU adapters): x (rows, C) is updated in place;
+ * vecs (13C) holds the block's vectors, w = [c_attn (C, 3C), attn c_proj (C, C), c_fc (C, 4C), mlp c_proj (4C, C)].
+ */
+export function decodeBlock(x: Tensor, meta: Tensor, vecs: Tensor, w: readonly [WeightTexture, WeightTexture, WeightTexture, WeightTexture], kc: Tensor, vc: Tensor, NH: number): void {
+  const [rows = 0, C = 0] = x.shape;
+  const wantN = [3 * C, C, 4 * C, C];
+  if (x.shape.length !== 2 || C % 4 !== 0 || C % NH !== 0 || vecs.size !== BLOCK_VEC_WORDS * C || w.some((t, i) => t.N !== wantN[i])) {
+    throw new ShapeError("decodeBlock", `x (rows, C) with C a multiple of 4 and of NH = ${NH}, and vecs (13C)`, [x.shape, vecs.shape]);
+  }
+  expectShape("decodeBlock", meta, [rows, META_WORDS], "meta (rows, 4)");
+  const HS = C / NH;
+  const S = 7 * C + 2 * BLOCK_WG + BLOCK_WG * HS;
+  const scratch = Tensor.empty([rows, S]); // (rows, S) f32, see the kernel's header
+  runtime().dispatch({
+    kernel: "kvcache.block",
+    defines: { HS },
+    overrides: { WG: BLOCK_WG },
+    bindings: [x, meta, vecs, ...w.map((t) => t.view), kc, vc, scratch],
+    params: params([C, NH, kc.shape[1]!, S], [LN_EPS, 1 / Math.sqrt(HS)]),
+    workgroups: rows,
+  });
+  // Later uses of the buffer are recorded after this dispatch, so it can go back to the pool now.
+  scratch.dispose();
+}
+
+/** logits (rows, V) = ln_f(x) · wteᵀ for x (rows, C), C % 4 = 0. */
+export function headLogits(x: Tensor, wte: Tensor, lnw: Tensor, lnb: Tensor): Tensor {
+  const [rows = 0, C = 0] = x.shape;
+  const [V = 0, Cw = 0] = wte.shape;
+  if (x.shape.length !== 2 || Cw !== C || C % 4 !== 0) throw new ShapeError("headLogits", "x (rows, C) and wte (V, C) with C a multiple of 4", [x.shape, wte.shape]);
+  const logits = Tensor.empty([rows, V]); // (rows, V) f32
+  const R = rowBlock(rows);
+  for (const { start, count } of tableChunks(V, C * 4)) {
+    runtime().dispatch({
+      kernel: "sample.logits",
+      defines: { R },
+      bindings: [x, rowsOf(wte, start, count, C * 4), lnw, lnb, logits],
+      params: params([rows, C / 4, V, start, count], [LN_EPS]),
+      workgroups: [Math.ceil(count / 64), Math.ceil(rows / R)],
+    });
+  }
+  return logits;
+}
+
+/** Per-row sampling settings, packed into the sampler's cfg rows. */
+export interface SampleParams {
+  /** Cache slot whose token counts drive the penalties. */
+  slot: number;
+  seed: number;
+  /** Tokens this sequence has generated before this one: with the seed it fixes the random draw. */
+  step: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  presencePenalty: number;
+  frequencyPenalty: number;
+}
+
+/** cfg (rows, 8) u32 words for kernels/sample.wgsl. */
+export function packSampleParams(rows: readonly SampleParams[]): Uint32Array {
+  const words = new Uint32Array(rows.length * CFG_WORDS);
+  const f = new Float32Array(words.buffer);
+  rows.forEach((r, i) => {
+    const o = i * CFG_WORDS;
+    words.set([r.slot, r.seed >>> 0, r.step, r.topK], o);
+    f.set([r.temperature, r.topP, r.presencePenalty, r.frequencyPenalty], o + 4);
+  });
+  return words;
+}
+
+/** (rows, 2) u32 [token, logprob f32 bits] sampled from logits (rows, V); bumps counts (slots, V) u32. */
+export function sampleRows(logits: Tensor, cfg: Tensor, counts: Tensor): Tensor {
+  const [rows = 0, V = 0] = logits.shape;
+  expectShape("sampleRows", cfg, [rows, CFG_WORDS], "cfg (rows, 8)");
+  if (counts.shape.length !== 2 || counts.shape[1] !== V || counts.dtype !== "u32") throw new ShapeError("sampleRows", "counts (slots, V) u32", [counts.shape, logits.shape]);
+  const out = Tensor.empty([rows, 2], "u32"); // (rows, 2) u32
+  runtime().dispatch({ kernel: "sample", bindings: [logits, cfg, counts, out], params: params([rows, V]), workgroups: rows });
+  return out;
+}
