@@ -5,7 +5,7 @@
  */
 import { createInterface } from "node:readline";
 import { initRuntime } from "@forno/gpu";
-import { GPT, latestCheckpoint, loadCheckpoint, Rng, sampleTokens } from "@forno/model";
+import { Engine, GPT, latestCheckpoint, loadCheckpoint, Rng } from "@forno/model";
 import { loadTokenizer, renderPrompt, ROLE_TOKENS, StreamDecoder, type ChatMessage } from "@forno/tokenizer";
 import { parseArgs } from "./args.ts";
 import { runPaths } from "./run-dir.ts";
@@ -21,6 +21,7 @@ await initRuntime();
 const ck = loadCheckpoint(dir);
 const tok = await loadTokenizer(ck.tokenizerDir ?? paths.tokenizer);
 const model = new GPT(ck.config, new Map([...ck.params].map(([k, v]) => [k, v.data])));
+const engine = new Engine(model, { maxBatch: 1 });
 const end = tok.specialId(ROLE_TOKENS.assistant.end);
 const temperature = Number(options.temperature ?? 0.7);
 const rng = Rng.fromSeed(Number(options.seed ?? Date.now() % 2 ** 31));
@@ -51,14 +52,13 @@ for await (const raw of rl) {
   }
   const stream = new StreamDecoder(tok);
   process.stdout.write("assistant> ");
-  const ids = await sampleTokens(model, prompt.slice(-(ck.config.contextLength - 1)), maxTokens, rng, {
-    temperature,
-    topK: 40,
-    stopIds: [end],
-    onToken: (id) => id !== end && process.stdout.write(stream.push(id)),
-  });
+  const input = prompt.slice(-(ck.config.contextLength - 1));
+  const [result] = await engine.generate(
+    [{ prompt: input, maxTokens: Math.min(maxTokens, ck.config.contextLength - input.length), temperature, topK: 40, stop: [[end]], seed: rng.int(2 ** 31) }],
+    { onToken: (_, id) => process.stdout.write(stream.push(id)) },
+  );
   process.stdout.write(stream.flush() + "\n");
-  messages.push({ role: "assistant", content: tok.decode(ids.filter((id) => id !== end)) });
+  messages.push({ role: "assistant", content: tok.decode(result!.tokens) });
   ask();
 }
 rl.close();

@@ -1,8 +1,8 @@
 /**
- * Greedy or sampled completions for evaluation: prompts in, token ids out, each stopping at a stop id or
- * after maxTokens. Runs prompts one at a time through the simple sampler (a full forward per token).
+ * Greedy or sampled completions for evaluation through the generation engine: prompts in, token ids out,
+ * each stopping at a stop id (not returned) or after maxTokens, batched over the engine's cache slots.
  */
-import { Rng, sampleTokens, type GPT } from "@forno/model";
+import { Engine, type GPT } from "@forno/model";
 
 export interface GenerateOptions {
   maxTokens: number;
@@ -12,11 +12,17 @@ export interface GenerateOptions {
 }
 
 export async function generateIds(model: GPT, prompts: readonly number[][], o: GenerateOptions): Promise<number[][]> {
-  const out: number[][] = [];
-  for (const p of prompts) {
-    const room = model.config.contextLength - p.length;
-    const ids = room > 0 ? await sampleTokens(model, p, Math.min(o.maxTokens, room), Rng.fromSeed(o.seed ?? 1), { temperature: o.temperature ?? 0, stopIds: o.stopIds }) : [];
-    out.push(ids.filter((id) => !o.stopIds.includes(id)));
+  const engine = new Engine(model, { maxBatch: 16 });
+  try {
+    const requests = prompts.map((prompt, i) => ({
+      prompt: prompt.slice(-(model.config.contextLength - 1)),
+      maxTokens: Math.max(1, Math.min(o.maxTokens, model.config.contextLength - Math.min(prompt.length, model.config.contextLength - 1))),
+      temperature: o.temperature ?? 0,
+      stop: o.stopIds.map((id) => [id]),
+      seed: (o.seed ?? 1) + i,
+    }));
+    return (await engine.generate(requests)).map((r) => r.tokens);
+  } finally {
+    engine.dispose();
   }
-  return out;
 }

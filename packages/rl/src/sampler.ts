@@ -6,7 +6,8 @@
  * policy's own distribution); PPO and GRPO recompute them with a full forward anyway.
  */
 import { matmul, noGrad, scope, Tensor } from "@forno/gpu";
-import { pickToken, type GPT, type Rng } from "@forno/model";
+import { pickToken, type Engine, type GPT, type Rng } from "@forno/model";
+import { RlError } from "./errors.ts";
 import { gatherRows } from "./ops/sequence.ts";
 
 export interface SampleOptions {
@@ -72,6 +73,30 @@ export function gptSampler(model: GPT, rng: Rng): Sampler {
         });
       }
     }
+    return { tokens, logprobs };
+  };
+}
+
+/**
+ * A Sampler over the generation engine (KV cache, continuous batching, sampling on the GPU). Each call
+ * draws with a fresh seed from `rng`, so calls differ but a run repeats. A stop id ends the sequence and
+ * is kept in its tokens (with a NaN log-prob: the engine does not return the stop token's), as PPO and
+ * GRPO need the policy to learn to stop.
+ */
+export function engineSampler(engine: Engine, rng: Rng): Sampler {
+  return async (prompts, opts) => {
+    if ((opts.stopIds?.length ?? 0) > 1) throw new RlError("engineSampler: give at most one stop id (the engine does not report which one matched)");
+    const stop = (opts.stopIds ?? []).map((id) => [id]);
+    const results = await engine.generate(
+      prompts.map((prompt) => ({ prompt, maxTokens: opts.maxNewTokens, temperature: opts.temperature ?? 1, topK: opts.topK ?? 0, stop, seed: rng.int(2 ** 31), logprobs: true })),
+    );
+    const tokens = results.map((r) => [...r.tokens]);
+    const logprobs = results.map((r) => [...(r.logprobs ?? [])]);
+    results.forEach((r, i) => {
+      if (r.finishReason !== "stop" || stop.length === 0) return;
+      tokens[i]!.push(opts.stopIds![0]!); // the engine cuts the stop match off
+      logprobs[i]!.push(NaN);
+    });
     return { tokens, logprobs };
   };
 }

@@ -7,12 +7,12 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  baseModelAnswer, chatPromptIds, extractAnswer, directAnswer, evaluateTask, fewShotPrompt, GPT, isArithmeticCorrect, latestCheckpoint, loadCheckpoint,
+  baseModelAnswer, chatPromptIds, Engine, extractAnswer, directAnswer, evaluateTask, fewShotPrompt, GPT, isArithmeticCorrect, latestCheckpoint, loadCheckpoint,
   pickShots, questionText, Rng, sampleProblem, zeroShotPrompt, type ArithmeticProblem, type ChatPromptStyle, type StepRecord, type TaskResult,
 } from "@forno/model";
 import { loadTokenizer, ROLE_TOKENS, type Tokenizer } from "@forno/tokenizer";
 import { runtime } from "@forno/gpu";
-import { bestOfN, gptSampler, majorityVote, rewardModelFn } from "@forno/rl";
+import { bestOfN, engineSampler, majorityVote, rewardModelFn } from "@forno/rl";
 import { existsSync } from "node:fs";
 import { UsageError, type Options } from "../args.ts";
 import { loadRewardModel } from "./ppo.ts";
@@ -72,7 +72,7 @@ async function rlRows(opts: Options, tok: Tokenizer, problems: ArithmeticProblem
   const end = tok.specialId(ROLE_TOKENS.assistant.end);
   const sample = { maxNewTokens: 8, temperature: 1, stopIds: [end] };
   const text = (ids: number[]) => tok.decode(ids.filter((id) => id !== end));
-  const sampler = gptSampler(sftModel, Rng.fromSeed(404));
+  const sampler = engineSampler(new Engine(sftModel, { maxBatch: 16 }), Rng.fromSeed(404));
   if (latestCheckpoint(join(paths.root, "reward"))) {
     const { rm } = loadRewardModel(opts);
     const score = rewardModelFn(rm);

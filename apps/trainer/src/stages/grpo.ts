@@ -3,8 +3,8 @@
  * scores them 1 or 0; group-normalised advantages, the clipped objective and a k3 KL penalty to the SFT
  * model update it. Output: runs/<run>/grpo (metrics, checkpoints; --resume continues from the newest).
  */
-import { GPT, Rng } from "@forno/model";
-import { GrpoTrainer, gptSampler, type GrpoStats } from "@forno/rl";
+import { Engine, GPT, Rng } from "@forno/model";
+import { GrpoTrainer, engineSampler, type GrpoStats } from "@forno/rl";
 import { ROLE_TOKENS } from "@forno/tokenizer";
 import type { Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
@@ -22,7 +22,7 @@ export async function grpoStage(opts: Options): Promise<GrpoStats[]> {
   const problems = trainProblems(steps * rl.grpoPrompts, 500);
   const byPrompt = new Map(problems.map((p) => [problemPrompt(policy.tokenizer, p).join(","), p]));
   const end = policy.tokenizer.specialId(ROLE_TOKENS.assistant.end);
-  const trainer = new GrpoTrainer(model, reference, gptSampler(model, Rng.fromSeed(9 + (resumed?.step ?? 0))), correctnessReward(policy.tokenizer, byPrompt), {
+  const trainer = new GrpoTrainer(model, reference, engineSampler(new Engine(model, { maxBatch: 16 }), Rng.fromSeed(9 + (resumed?.step ?? 0))), correctnessReward(policy.tokenizer, byPrompt), {
     sample: { maxNewTokens: 8, temperature: 1, stopIds: [end] },
     groupSize: rl.groupSize,
     lr: Number(opts.lr ?? rl.grpoLr),

@@ -4,8 +4,8 @@
  * β) keeps the policy near the SFT model, a value head and GAE give advantages, and clipped policy and
  * value losses update it over several epochs. Output: runs/<run>/ppo.
  */
-import { GPT, latestCheckpoint, loadCheckpoint, Rng } from "@forno/model";
-import { AdaptiveKlController, gptSampler, PpoTrainer, RewardModel, rewardModelFn, type PpoStats } from "@forno/rl";
+import { Engine, GPT, latestCheckpoint, loadCheckpoint, Rng } from "@forno/model";
+import { AdaptiveKlController, engineSampler, PpoTrainer, RewardModel, rewardModelFn, type PpoStats } from "@forno/rl";
 import { ROLE_TOKENS } from "@forno/tokenizer";
 import { UsageError, type Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
@@ -32,7 +32,7 @@ export async function ppoStage(opts: Options): Promise<PpoStats[]> {
   const reference = new GPT(policy.config, policy.weights);
   const problems = trainProblems(steps * rl.ppoPrompts, 900);
   const end = policy.tokenizer.specialId(ROLE_TOKENS.assistant.end);
-  const trainer = new PpoTrainer(model, reference, gptSampler(model, Rng.fromSeed(13 + (resumed?.step ?? 0))), rewardModelFn(rm), {
+  const trainer = new PpoTrainer(model, reference, engineSampler(new Engine(model, { maxBatch: 16 }), Rng.fromSeed(13 + (resumed?.step ?? 0))), rewardModelFn(rm), {
     sample: { maxNewTokens: 8, temperature: 1, stopIds: [end] },
     lr: Number(opts.lr ?? rl.ppoLr),
     kl: new AdaptiveKlController(rl.ppoKl, rl.ppoTargetKl, 10 * steps),
