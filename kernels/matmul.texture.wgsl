@@ -17,7 +17,33 @@
 // Also measured: an outer loop over K chunks around the K loop cost 3.4× (llvmpipe stopped keeping the
 // accumulators in registers), and 4 scalar op(A) loads instead of one vec4 load cost 1.7×. Hence one
 // K range per dispatch (the host splits K past the texture height into dispatches that ACCUMULATE) and
-// a vec4 op(A) load whenever op(A) rows are contiguous and 16-byte aligned.
+// vec4 op(A) loads whenever op(A) rows are contiguous and 16-byte aligned, or its columns are (transA:
+// the 4×4 block is then loaded along M and transposed in registers).
+//
+// GPT training shapes (2026-11-27, cores shared with 3-5 other processes, so wall-clock GFLOP/s was
+// 2-5× below an idle machine's; figures are "cpu GF/s", FLOPs per process CPU-second × 2 cores, old and
+// new kernel interleaved in one process, 3 products per sync as in a training step):
+//   cpu GF/s old → new             fwd           dX (transB)   dW (transA)
+//   tiny, B·T 2048, C 128:  c_attn  6.0 → 13.1    8.0 → 11.1    4.6 → 12.0
+//                           c_proj 10.0 → 13.7    9.7 → 14.4    7.5 → 11.1
+//                           c_fc    9.4 → 14.0   10.9 → 14.8    5.5 → 12.7
+//                       mlp.c_proj 11.0 → 15.4   10.1 → 14.4    9.4 → 13.5
+//                     head (V 512) 10.4 → 14.6   11.6 → 16.9    9.3 → 13.4
+//   B·T 1024, C 384:        c_attn  6.7 → 15.8    8.1 → 17.3    8.6 → 20.6
+//                           c_proj 11.8 → 20.1    8.2 → 15.1    6.9 → 14.9
+//                           c_fc    8.4 → 16.1    8.0 → 13.3    7.2 → 15.0
+//                       mlp.c_proj  9.1 → 18.4   11.5 → 17.8    6.5 → 13.6
+//                     head (V 512) 10.2 → 14.2    6.5 → 14.4    5.2 → 12.7
+//   1024³ 9.8 → 14.6. Wall clock in the same run (load average 3.4-5.5): 2.5-9 → 6-14.5 GFLOP/s.
+// What changed: (1) transA (dW = Xᵀ·dY) read op(A) as 16 strided scalars per 4×4 block, now 4 vec4 loads
+// along M transposed in registers; (2) invocations along N were a power of two, so widths of 96, 288 or
+// 384 texels (N = 384, 1152, 1536) computed 128, 512, 512 (the extra ones clamped duplicates); now WG is
+// any multiple of 8 up to 96 and nx·WG·4 barely exceeds N4; (3) C was
+// stored as 64 per-lane scalars per invocation (a loop over lanes each), now 16 vec4 stores when N % 4 = 0.
+// Tried and dropped (no gain beyond the noise): split-K for the small-output dW (more, shorter workgroups;
+// llvmpipe already hands workgroups to its threads one at a time), fma() instead of a·b + c (already
+// fused), TM×TN = 8×2 and 8×4, WG capped at 16 or 32, and matmul.pack with vec4 loads and 16 rows per
+// invocation (the pack stays 5-10% of a dW, where B = dY is B·T rows tall).
 //
 // This dispatch covers k in [k0, k0 + kLen) of the full K. op(A)[z, m, k] = a[z*sAb + m*sAm + k*sAk]
 // (any strides: transposes and broadcasting cost nothing in the scalar form).
@@ -26,19 +52,21 @@
 // q = (z·bBatch)·PC + cc and sits at texel (q % QX · W, q / QX · H). Chunking lets operands wider than
 // maxTextureDimension2D (4096 in compatibility mode) fit, e.g. GPT-2's (768, 50257) lm head.
 // @binding(0) params: { M, N, K, N4, sAb, sAm, sAk, W, H, PC, QX, bBatch, k0, kLen: u32 }
-// @binding(1) a: array<A_ELEM>, read (A_ELEM = vec4f when sAk = 1 and K, sAm, sAb are multiples of 4)
+// @binding(1) a: array<A_ELEM>, read (A_ELEM = vec4f when sAk = 1 and K, sAm, sAb are multiples of 4,
+//             or when sAm = 1 and sAk, sAb are multiples of 4; else f32)
 // @binding(2) bt: texture_2d<f32>, rgba32float, the packed op(B)
 // @binding(3) bias: array<f32>, (N) read; read only when HAS_BIAS (host binds `a` as a placeholder)
-// @binding(4) c: array<f32>, (Z, M, N) row-major, written
+// @binding(4) c: array<C_ELEM>, (Z, M, N) row-major, written (C_ELEM = vec4f when N is a multiple of 4)
 // Defines: HAS_BIAS, ACCUMULATE (add to c instead of overwriting it; bias only when false), A_ELEM
-// (vec4f | f32) and LOAD_A, the body of loadA4 for that element type (see matmul.ts). Override WG (workgroup size, a multiple of 8 so no lane group is partial).
-// Dispatch (ceil(N4 / (WG·4)), ceil(M / 4), Z); kLen is a multiple of 4.
+// (vec4f | f32) and LOAD_A, the body of loadA for that element type; C_ELEM and STORE_C likewise (see
+// matmul.ts). Override WG (workgroup size, a multiple of 8 so no lane group is partial).
+// Dispatch (nx, ceil(M / 4), Z) with nx · WG · 4 ≥ N4; kLen is a multiple of 4.
 struct Params { M: u32, N: u32, K: u32, N4: u32, sAb: u32, sAm: u32, sAk: u32, W: u32, H: u32, PC: u32, QX: u32, bBatch: u32, k0: u32, kLen: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<{{A_ELEM}}>;
 @group(0) @binding(2) var bt: texture_2d<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<{{C_ELEM}}>;
 
 const HAS_BIAS = {{HAS_BIAS}};
 const ACCUMULATE = {{ACCUMULATE}};
@@ -46,18 +74,27 @@ const TM = 4u;
 const TN = 4u;
 override WG: u32 = 64u;
 
-// op(A)[row, k .. k + 3] (row = element offset of the row), past K read as 0 like the texture rows there.
-// Uniform across the workgroup, so llvmpipe loads once and broadcasts.
-fn loadA4(row: u32, k: u32) -> vec4f {
+// The 4×4 block of op(A) at rows m0 .. m0 + 3, columns k .. k + 3: column r of the matrix is
+// op(A)[m0 + r, k .. k + 3], zero past K like the texture rows there (rows past M are clamped or read as
+// neighbours: their outputs are never stored). Uniform across the workgroup, so llvmpipe loads once and
+// broadcasts. LOAD_A is one of three bodies (see matmul.ts): four vec4 row loads when op(A) rows are
+// contiguous (A_ELEM vec4f), four vec4 loads along M transposed in registers when op(A) columns are
+// (transA: dW = Xᵀ·dY), or sixteen scalar loads for any strides.
+fn loadA(zA: u32, m0: u32, k: u32) -> mat4x4f {
   {{LOAD_A}}
+}
+
+// C[row, n .. n + 3] = v (+ C or bias), row = element offset of the output row; columns past N dropped.
+// STORE_C is one vec4 store when N is a multiple of 4 (C_ELEM vec4f), else four scalar ones: a per-lane
+// store is a loop over the lanes on llvmpipe, so 16 of them per invocation cost less than 64.
+fn store4(row: u32, n: u32, v: vec4f) {
+  {{STORE_C}}
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let z = wid.z;
   let m0 = wid.y * TM;
-  var rowA: array<u32, TM>;
-  for (var r = 0u; r < TM; r++) { rowA[r] = z * p.sAb + min(m0 + r, p.M - 1u) * p.sAm; }
   // Columns past N4 are clamped: they compute duplicates that are never stored.
   var x: array<u32, TN>;
   var y: array<u32, TN>;
@@ -69,8 +106,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   }
   var acc: array<vec4f, TM * TN>;
   for (var k = 0u; k < p.kLen; k += 4u) {
-    var av: array<vec4f, TM>;
-    for (var r = 0u; r < TM; r++) { av[r] = loadA4(rowA[r], p.k0 + k); }
+    let av = loadA(z * p.sAb, m0, p.k0 + k);
     for (var kk = 0u; kk < 4u; kk++) {
       var bv: array<vec4f, TN>;
       for (var j = 0u; j < TN; j++) { bv[j] = textureLoad(bt, vec2u(x[j], y[j] + k + kk), 0); }
@@ -81,16 +117,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   }
   for (var r = 0u; r < TM; r++) {
     let m = m0 + r;
-    for (var j = 0u; j < TN; j++) {
-      let n = (wid.x * WG * TN + j * WG + lid.x) * 4u;
-      for (var e = 0u; e < 4u; e++) {
-        if (m < p.M && n + e < p.N) {
-          let i = (z * p.M + m) * p.N + n + e;
-          var v = acc[r * TN + j][e];
-          if (ACCUMULATE) { v += c[i]; } else if (HAS_BIAS) { v += bias[n + e]; }
-          c[i] = v;
-        }
-      }
-    }
+    if (m >= p.M) { break; }
+    for (var j = 0u; j < TN; j++) { store4((z * p.M + m) * p.N, (wid.x * WG * TN + j * WG + lid.x) * 4u, acc[r * TN + j]); }
   }
 }

@@ -3,14 +3,22 @@
  * single-threaded plain-TS loop for scale. Shapes (M×K×N): 1024³; 4096×768×768, a GPT-2 linear at
  * B·T = 4096; 12×(256×64×256), attention-shaped (B·NH heads of T×HS · HS×T). GPU timings include the
  * texture kernel's pack pass and end with `runtime().sync()`; 1 warm-up then REPS timed runs, median.
- * Usage: cd packages/gpu && EGL_PLATFORM=surfaceless bun ../../benchmarks/gpu/matmul.bench.ts [--json]
- * Other processes sharing the cores make figures noisy: rerun before trusting a difference under ~20%.
+ * Then "GPT training shapes": every matmul of a training step (see gptShapes) for the tiny model (B·T = 2048,
+ * C = 128) and a C = 384 one (B·T = 1024), the default kernel against naive. A step records all its
+ * dispatches and syncs once, so there each timed sample records GPT_CALLS products of the default kernel
+ * before one sync (naive: one, its time dwarfs the sync).
+ * Besides wall-clock GFLOP/s each row gives "cpu GF/s": FLOPs over (this process's CPU time / cores), what
+ * the kernel would reach with every core to itself, assuming none idles. On shared cores wall-clock
+ * figures mostly measure the other processes; compare cpu GF/s there, and still only within one run.
+ * Usage: cd packages/gpu && EGL_PLATFORM=surfaceless bun ../../benchmarks/gpu/matmul.bench.ts [--gpt] [--json]
+ * (--gpt: only the GPT training shapes). Rerun before trusting a difference under ~20%.
  */
 import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { defaultVariant, initRuntime, matmulForward, runtime, Tensor, type MatmulVariant } from "@forno/gpu";
 
 const REPS = 3;
+const GPT_CALLS = 3;
 const VARIANTS: MatmulVariant[] = ["texture", "tiled", "naive"];
 
 interface Shape {
@@ -59,6 +67,7 @@ interface Row {
   chosen: boolean;
   medianMs: number;
   gflops: number;
+  cpuGflops: number;
   note?: string;
 }
 
@@ -74,22 +83,27 @@ function filled(shape: number[], seed: number): Tensor {
   return Tensor.from(data, shape);
 }
 
-async function timeGpu(s: Shape, variant: MatmulVariant): Promise<number> {
+/** Median ms per product (wall clock, and process CPU time) over REPS samples of `calls` products + one sync. */
+async function timeGpu(s: Shape, variant: MatmulVariant, calls = 1): Promise<{ ms: number; cpuMs: number }> {
   const aShape = s.transA ? [s.K, s.M] : [s.M, s.K];
   const bShape = s.transB ? [s.N, s.K] : [s.K, s.N];
   const a = filled(s.Z > 1 ? [s.Z, ...aShape] : aShape, 1);
   const b = filled(s.Z > 1 ? [s.Z, ...bShape] : bShape, 2);
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   for (let r = 0; r <= REPS; r++) {
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const c = matmulForward(a, b, { variant, transA: s.transA, transB: s.transB });
+    for (let i = 0; i < calls; i++) matmulForward(a, b, { variant, transA: s.transA, transB: s.transB }).dispose();
     await runtime().sync();
-    if (r > 0) times.push(performance.now() - t0);
-    c.dispose();
+    if (r === 0) continue;
+    times.push((performance.now() - t0) / calls);
+    const cpu = process.cpuUsage(cpu0);
+    cpuTimes.push((cpu.user + cpu.system) / 1000 / calls);
   }
   a.dispose();
   b.dispose();
-  return median(times);
+  return { ms: median(times), cpuMs: median(cpuTimes) };
 }
 
 /** Single-threaded i-k-j loop over Float32Arrays (the order that streams rows of b and c). */
@@ -119,34 +133,31 @@ function cpuModel(): string {
 const rt = await initRuntime();
 const chosen = defaultVariant();
 const rows: Row[] = [];
-const gptOnly = process.argv.includes("--gpt");
-for (const s of gptOnly ? [] : SHAPES) {
+const cores = cpus().length;
+async function measure(s: Shape, v: MatmulVariant, calls = 1): Promise<void> {
   const flop = 2 * s.Z * s.M * s.K * s.N;
-  for (const v of VARIANTS) {
-    const ms = await timeGpu(s, v);
-    rows.push({ shape: s.name, kernel: v, chosen: v === chosen, medianMs: ms, gflops: flop / ms / 1e6 });
-  }
+  const { ms, cpuMs } = await timeGpu(s, v, calls);
+  const shape = `${s.name} ${s.M}x${s.K}x${s.N}`;
+  rows.push({ shape, kernel: v, chosen: v === chosen, medianMs: ms, gflops: flop / ms / 1e6, cpuGflops: flop / (cpuMs / cores) / 1e6 });
 }
-// GPT training shapes: the chosen kernel against the naive baseline, measured back to back.
-for (const s of GPT_SHAPES) {
-  const flop = 2 * s.Z * s.M * s.K * s.N;
-  for (const v of new Set<MatmulVariant>([chosen, "naive"])) {
-    const ms = await timeGpu(s, v);
-    rows.push({ shape: s.name, kernel: v, chosen: v === chosen, medianMs: ms, gflops: flop / ms / 1e6 });
-  }
-}
+for (const s of process.argv.includes("--gpt") ? [] : SHAPES) for (const v of VARIANTS) await measure(s, v);
+for (const s of GPT_SHAPES) for (const v of new Set<MatmulVariant>([chosen, "naive"])) await measure(s, v, v === "naive" ? 1 : GPT_CALLS);
 const tsMs = timePlainTs(TS_SIZE);
-rows.push({ shape: `${TS_SIZE}x${TS_SIZE}x${TS_SIZE}`, kernel: "plain TS (1 thread)", chosen: false, medianMs: tsMs, gflops: (2 * TS_SIZE ** 3) / tsMs / 1e6, note: "CPU loop, smaller cube" });
+const tsGflops = (2 * TS_SIZE ** 3) / tsMs / 1e6;
+rows.push({ shape: `${TS_SIZE}x${TS_SIZE}x${TS_SIZE}`, kernel: "plain TS (1 thread)", chosen: false, medianMs: tsMs, gflops: tsGflops, cpuGflops: tsGflops * cores, note: "CPU loop, smaller cube" });
 
-const env = { device: rt.info, cpu: cpuModel(), cores: cpus().length, bun: Bun.version, reps: REPS, statistic: "median" };
+const env = { device: rt.info, cpu: cpuModel(), cores, bun: Bun.version, reps: REPS, gptCalls: GPT_CALLS, statistic: "median", loadavg: loadavg() };
 if (process.argv.includes("--json")) {
   console.log(JSON.stringify({ ...env, rows }, null, 2));
 } else {
   console.log(`device: ${rt.info.description} (${rt.info.backend}, ${rt.info.featureLevel}${rt.info.isCpu ? ", CPU" : ""})`);
   console.log(`cpu: ${env.cpu}, ${env.cores} cores; bun ${env.bun}; median of ${REPS} after 1 warm-up; * = default kernel here`);
-  console.log(`${"shape (M×K×N)".padEnd(32)} ${"kernel".padEnd(20)} ${"ms".padStart(9)} ${"GFLOP/s".padStart(8)}`);
+  console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end`);
+  console.log(`${"shape (M×K×N)".padEnd(44)} ${"kernel".padEnd(20)} ${"ms".padStart(9)} ${"GFLOP/s".padStart(8)} ${"cpu GF/s".padStart(8)}`);
   for (const r of rows) {
-    console.log(`${r.shape.padEnd(32)} ${(r.kernel + (r.chosen ? " *" : "")).padEnd(20)} ${r.medianMs.toFixed(1).padStart(9)} ${r.gflops.toFixed(2).padStart(8)}${r.note ? `  (${r.note})` : ""}`);
+    const cols = [r.medianMs.toFixed(1).padStart(9), r.gflops.toFixed(2).padStart(8), r.cpuGflops.toFixed(2).padStart(8)];
+    console.log(`${r.shape.padEnd(44)} ${(r.kernel + (r.chosen ? " *" : "")).padEnd(20)} ${cols.join(" ")}${r.note ? `  (${r.note})` : ""}`);
   }
 }
-process.exit(0);
+// Exit when run alone; under all.ts, leave the process to the benchmarks after this one.
+if (import.meta.main) process.exit(0);

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { backward } from "../autograd.ts";
 import { ShapeError } from "../errors.ts";
 import { initRuntime, runtime } from "../runtime.ts";
@@ -7,6 +7,10 @@ import { expectClose, f64, numericGrad, randn } from "../testing.ts";
 import { linearBackwardRef, linearRef, matmulBackwardRef, matmulRef, type MatmulRefShape } from "../reference/matmul.ts";
 import { linear } from "./linear.ts";
 import { matmul, matmulForward, type MatmulVariant } from "./matmul.ts";
+
+// A texture-kernel pipeline takes seconds to compile on llvmpipe when the cores are busy, and each test
+// may meet several new specialisations (load forms, workgroup sizes): 5 s was not always enough.
+setDefaultTimeout(30_000);
 
 beforeAll(async () => {
   await initRuntime();
@@ -87,8 +91,18 @@ for (const variant of ["naive", "tiled", "texture"] as const) {
         await checkMatmul({ Z: 3, M: 17, K: 31, N: 9, transA, transB, bShared: true, batched: true }, variant, 13);
       });
     }
+    // Multiples of 4 take the texture kernel's vec4 paths (op(A) rows or, transposed, columns; packed B;
+    // C stores); K = 67 leaves a partial block of 4 along K in the transposed-column load.
+    test("aligned shapes: 36×68×20, transA 36×67×20, transA+transB, batched transA 2×(12×16×8)", async () => {
+      await checkMatmul({ Z: 1, M: 36, K: 68, N: 20, batched: false }, variant, 14);
+      await checkMatmul({ Z: 1, M: 36, K: 67, N: 20, transA: true, batched: false }, variant, 15);
+      await checkMatmul({ Z: 1, M: 36, K: 68, N: 20, transA: true, transB: true, batched: false }, variant, 16);
+      await checkMatmul({ Z: 2, M: 12, K: 16, N: 8, transA: true, batched: true }, variant, 17);
+      await checkMatmul({ Z: 2, M: 12, K: 16, N: 8, transA: true, bShared: true, batched: true }, variant, 18);
+    });
     test("linear with and without bias, (B, T, Cin) input and T = 1", async () => {
-      for (const [B, T, Cin, Cout, withBias] of [[2, 5, 19, 23, true], [2, 5, 19, 23, false], [3, 1, 16, 8, true]] as const) {
+      const cases = [[2, 5, 19, 23, true], [2, 5, 19, 23, false], [3, 1, 16, 8, true], [2, 5, 24, 20, true]] as const;
+      for (const [B, T, Cin, Cout, withBias] of cases) {
         const rows = B * T;
         const [xd, wd, bd, gd] = [randn(rows * Cin, 1), randn(Cin * Cout, 2), randn(Cout, 3), randn(rows * Cout, 4)];
         const x = Tensor.from(xd, [B, T, Cin]);
@@ -109,10 +123,11 @@ for (const variant of ["naive", "tiled", "texture"] as const) {
 }
 
 test("texture kernel: operands beyond the 4096 texture limit are chunked (K > 4096, N/4 > 4096)", async () => {
-  for (const [M, K, N] of [[3, 4103, 5], [2, 3, 16390]]) {
+  // [4, 4100, 8]: aligned, so the later K range accumulates through the vec4 store; transA: column loads.
+  for (const [M, K, N, transA] of [[3, 4103, 5, false], [2, 3, 16390, false], [4, 4100, 8, false], [8, 4100, 12, true]] as const) {
     const [ad, bd] = [randn(M * K, 21), randn(K * N, 22)];
-    const c = matmulForward(Tensor.from(ad, [M, K]), Tensor.from(bd, [K, N]), { variant: "texture" });
-    expectClose(await c.read(), matmulRef(ad, bd, { Z: 1, M, K, N }), RTOL, atolFor(K), `C ${M}×${K}×${N}`);
+    const c = matmulForward(Tensor.from(ad, transA ? [K, M] : [M, K]), Tensor.from(bd, [K, N]), { variant: "texture", transA });
+    expectClose(await c.read(), matmulRef(ad, bd, { Z: 1, M, K, N, transA }), RTOL, atolFor(K), `C ${M}×${K}×${N}`);
   }
 });
 

@@ -121,14 +121,21 @@ function textureDispatch(p: MatmulProblem, l: TextureLayout): void {
   const tex = scratchTexture(l.width, l.height).createView();
   const chunking = [l.W, l.H, l.PC, l.QX];
   const Zb = p.sBb === 0 ? 1 : p.Z;
-  const vec4A = p.sAk === 1 && p.K % 4 === 0 && p.sAm % 4 === 0 && p.sAb % 4 === 0;
+  const form = aLoadForm(p);
+  const vec4C = p.N % 4 === 0;
   const defines = {
     HAS_BIAS: `${p.bias !== null}`,
-    A_ELEM: vec4A ? "vec4f" : "f32",
-    LOAD_A: vec4A ? LOAD_A_VEC4 : LOAD_A_SCALAR,
+    A_ELEM: form === "scalar" ? "f32" : "vec4f",
+    LOAD_A: LOAD_A[form],
+    C_ELEM: vec4C ? "vec4f" : "f32",
+    STORE_C: vec4C ? STORE_C_VEC4 : STORE_C_SCALAR,
   };
-  // 16 columns per invocation; a small N gets a smaller workgroup rather than idle lanes.
-  const WG = Math.min(64, Math.max(8, 2 ** Math.ceil(Math.log2(Math.ceil(l.N4 / 4)))));
+  // 16 columns per invocation. Workgroups split the N4 / 4 invocation columns into as few equal parts
+  // (at most 96 invocations, a multiple of 8) as fit, so a width like 1152 (288 texels) is not rounded
+  // up to 512 columns of duplicated work, and a small N gets a small workgroup rather than idle lanes.
+  const cols = Math.ceil(l.N4 / 4);
+  const nx = Math.ceil(cols / 96);
+  const WG = Math.ceil(cols / nx / 8) * 8;
   // K beyond one texture's height: one pack + matmul per H rows, each adding into C after the first.
   for (let k0 = 0; k0 < p.K; k0 += l.H) {
     const kLen = Math.min(l.H, Math.ceil((p.K - k0) / 4) * 4);
@@ -144,15 +151,54 @@ function textureDispatch(p: MatmulProblem, l: TextureLayout): void {
       overrides: { WG },
       bindings: [p.a, tex, p.bias ?? p.a, p.c],
       params: params([p.M, p.N, p.K, l.N4, p.sAb, p.sAm, p.sAk, ...chunking, Zb === 1 ? 0 : 1, k0, kLen]),
-      workgroups: [Math.ceil(l.N4 / (WG * 4)), Math.ceil(p.M / 4), p.Z],
+      workgroups: [nx, Math.ceil(p.M / 4), p.Z],
     });
   }
 }
 
-// The two forms of the kernel's op(A) load (define LOAD_A): one aligned vec4, or four strided scalars.
-const LOAD_A_VEC4 = "return a[(row + k) / 4u];";
-const LOAD_A_SCALAR =
-  "var v = vec4f(0.0); for (var e = 0u; e < 4u; e++) { let i = k + e; v[e] = select(0.0, a[row + min(i, p.K - 1u) * p.sAk], i < p.K); } return v;";
+// The two bodies of matmul.texture's store4 (define STORE_C): one aligned vec4, or four guarded scalars.
+const STORE_C_VEC4 = `if (n >= p.N) { return; }
+  var w = v;
+  if (ACCUMULATE) { w += c[(row + n) / 4u]; } else if (HAS_BIAS) { w += vec4f(bias[n], bias[n + 1u], bias[n + 2u], bias[n + 3u]); }
+  c[(row + n) / 4u] = w;`;
+const STORE_C_SCALAR = `for (var e = 0u; e < 4u; e++) {
+    if (n + e < p.N) {
+      var w = v[e];
+      if (ACCUMULATE) { w += c[row + n + e]; } else if (HAS_BIAS) { w += bias[n + e]; }
+      c[row + n + e] = w;
+    }
+  }`;
+
+/**
+ * How the texture kernel loads its 4×4 op(A) blocks (the body of loadA, define LOAD_A): "rows", four
+ * aligned vec4 loads along K (op(A) rows contiguous: forward and dX); "cols", four aligned vec4 loads along
+ * M, transposed in registers (op(A) columns contiguous: transA, dW = Xᵀ·dY); "scalar", any strides.
+ */
+type ALoadForm = "rows" | "cols" | "scalar";
+
+function aLoadForm(p: MatmulProblem): ALoadForm {
+  if (p.sAk === 1 && p.K % 4 === 0 && p.sAm % 4 === 0 && p.sAb % 4 === 0) return "rows";
+  if (p.sAm === 1 && p.sAk % 4 === 0 && p.sAb % 4 === 0) return "cols";
+  return "scalar";
+}
+
+const LOAD_A: Record<ALoadForm, string> = {
+  rows: `let r0 = zA + k;
+  let rows = min(vec4u(m0) + vec4u(0u, 1u, 2u, 3u), vec4u(p.M - 1u)) * p.sAm + r0;
+  return mat4x4f(a[rows.x / 4u], a[rows.y / 4u], a[rows.z / 4u], a[rows.w / 4u]);`,
+  cols: `let s = p.sAk / 4u;
+  let c0 = (zA + m0) / 4u;
+  let ks = min(vec4u(k) + vec4u(0u, 1u, 2u, 3u), vec4u(p.K - 1u));
+  let z = vec4f(0.0);
+  return transpose(mat4x4f(select(z, a[c0 + ks.x * s], k < p.K), select(z, a[c0 + ks.y * s], k + 1u < p.K),
+                           select(z, a[c0 + ks.z * s], k + 2u < p.K), select(z, a[c0 + ks.w * s], k + 3u < p.K)));`,
+  scalar: `var t: mat4x4f;
+  for (var r = 0u; r < 4u; r++) {
+    let row = zA + min(m0 + r, p.M - 1u) * p.sAm;
+    for (var e = 0u; e < 4u; e++) { let i = k + e; t[r][e] = select(0.0, a[row + min(i, p.K - 1u) * p.sAk], i < p.K); }
+  }
+  return t;`,
+};
 
 /** Validates op(a)·op(b) and returns [Z, M, K, N] (Z = 0 for a 2-D product). */
 function matmulShape(a: Tensor, b: Tensor, transA: boolean, transB: boolean): [number, number, number, number] {
