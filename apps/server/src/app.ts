@@ -1,0 +1,69 @@
+/**
+ * The HTTP app: an OpenAI-compatible API over the served models, feedback endpoints over the store, and
+ * tokenizer helpers. `createApp` wires middleware (bearer key, body limit + UTF-8 + JSON) and one error
+ * handler; generation goes through one Scheduler per model. `app.close()` finishes queued and running
+ * generations, then closes the store. Serving it (Bun.serve, signals) is main.ts's job.
+ */
+import type { Store } from "@forno/db";
+import { Hono } from "hono";
+import { bearerAuth } from "./auth.ts";
+import { jsonBody } from "./body.ts";
+import { chatCompletions } from "./chat.ts";
+import { completions } from "./completions.ts";
+import type { AppEnv } from "./env.ts";
+import { errorResponse } from "./error-handler.ts";
+import { ApiError } from "./errors.ts";
+import { exportFeedback, postComparison, postFeedback } from "./feedback.ts";
+import type { ServedModel } from "./models.ts";
+import { Scheduler } from "./scheduler.ts";
+import type { ServerState } from "./state.ts";
+import { detokenize, tokenize } from "./tokenize.ts";
+
+export interface AppOptions {
+  /** Served models; the first is the default for /tokenize and /detokenize. */
+  models: ServedModel[];
+  store: Store;
+  /** When set, every route but /health needs `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Largest request body in bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Requests (choices) waiting per model beyond the running batch; more get 429. Default 64. */
+  queueLimit?: number;
+}
+
+export type ServerApp = Hono<AppEnv> & { close(): Promise<void> };
+
+export function createApp(opts: AppOptions): ServerApp {
+  if (opts.models.length === 0) throw new Error("createApp: expected at least one model to serve, got none");
+  const models = new Map(opts.models.map((m) => [m.id, m]));
+  const schedulers = new Map(opts.models.map((m) => [m.id, new Scheduler(m.engine, { queueLimit: opts.queueLimit ?? 64 })]));
+  const state: ServerState = { models, schedulers, store: opts.store };
+
+  const app = new Hono<AppEnv>();
+  app.onError(errorResponse);
+  app.notFound((c) => errorResponse(new ApiError(404, `no route for ${c.req.method} ${c.req.path}; see GET /v1/models and the README`, { code: "not_found" }), c));
+
+  app.get("/health", (c) => c.json({ status: "ok", models: [...models.keys()], queue: Object.fromEntries([...schedulers].map(([id, s]) => [id, s.depth])) }));
+  if (opts.apiKey) app.use("*", async (c, next) => (c.req.path === "/health" ? next() : bearerAuth(opts.apiKey!)(c, next)));
+  app.use("*", jsonBody(opts.maxBodyBytes ?? 1 << 20));
+
+  app.get("/v1/models", (c) =>
+    c.json({
+      object: "list",
+      data: opts.models.map((m) => ({ id: m.id, object: "model", created: m.created, owned_by: "forno", checkpoint: m.checkpoint, max_model_len: m.engine.maxSeqLen })),
+    }),
+  );
+  app.post("/tokenize", (c) => tokenize(c, state));
+  app.post("/detokenize", (c) => detokenize(c, state));
+  app.post("/v1/completions", (c) => completions(c, state));
+  app.post("/v1/chat/completions", (c) => chatCompletions(c, state));
+  app.post("/v1/feedback", (c) => postFeedback(c, state.store));
+  app.post("/v1/comparisons", (c) => postComparison(c, state.store));
+  app.get("/v1/feedback/export", (c) => exportFeedback(c, state.store));
+
+  const close = async () => {
+    await Promise.all([...schedulers.values()].map((s) => s.close()));
+    await opts.store.close();
+  };
+  return Object.assign(app, { close });
+}

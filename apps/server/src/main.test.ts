@@ -1,0 +1,36 @@
+import { expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeTinyCheckpoint } from "./testing/tiny-model.ts";
+
+setDefaultTimeout(30_000);
+
+const main = join(import.meta.dir, "main.ts");
+const env = { ...process.env, EGL_PLATFORM: "surfaceless", DATABASE_URL: "" };
+
+test("serve exits 2 with a hint when the run has no checkpoint", async () => {
+  const proc = Bun.spawn(["bun", main, "--run", mkdtempSync(join(tmpdir(), "forno-empty-run-"))], { env, stderr: "pipe", stdout: "pipe" });
+  expect(await proc.exited).toBe(2);
+  expect(await new Response(proc.stderr).text()).toContain("bun run train");
+});
+
+test("serve loads the run's newest checkpoints, answers, and stops on SIGTERM", async () => {
+  const run = mkdtempSync(join(tmpdir(), "forno-run-"));
+  await writeTinyCheckpoint(join(run, "pretrain", "ckpt-000001"));
+  await writeTinyCheckpoint(join(run, "sft", "ckpt-000002"));
+  const proc = Bun.spawn(["bun", main, "--run", run, "--port", "0"], { env, stdout: "pipe", stderr: "inherit" });
+  const reader = proc.stdout.getReader();
+  let out = "";
+  while (!/listening on (\S+)/.test(out)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited early:\n${out}`);
+    out += new TextDecoder().decode(value);
+  }
+  const base = /listening on (\S+)/.exec(out)![1]!;
+  const models = (await (await fetch(new URL("/v1/models", base))).json()) as { data: { id: string; checkpoint: string }[] };
+  expect(models.data.map((m) => m.id)).toEqual(["forno-sft", "forno-base"]);
+  expect(models.data[0]!.checkpoint).toBe(join(run, "sft", "ckpt-000002"));
+  proc.kill("SIGTERM");
+  expect(await proc.exited).toBe(0);
+});

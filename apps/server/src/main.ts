@@ -1,0 +1,64 @@
+/**
+ * `bun run serve`: serves the newest checkpoint of each stage of a pipeline run (default runs/default) on
+ * 127.0.0.1:8000. Options: --run DIR, --host, --port, --api-key (or FORNO_API_KEY), --max-batch,
+ * --queue-limit. The store is SQLite in <run>/db unless DATABASE_URL names a PostgreSQL server.
+ * Exits 2 with a hint when the run has no checkpoint yet; SIGINT/SIGTERM shut down gracefully.
+ */
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { openStore } from "@forno/db";
+import { initRuntime } from "@forno/gpu";
+import { createApp } from "./app.ts";
+import { findRunCheckpoints, loadServedModel } from "./models.ts";
+import { serve } from "./serve.ts";
+
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    run: { type: "string", default: "runs/default" },
+    host: { type: "string", default: "127.0.0.1" },
+    port: { type: "string", default: "8000" },
+    "api-key": { type: "string" },
+    "max-batch": { type: "string", default: "8" },
+    "queue-limit": { type: "string", default: "64" },
+  },
+});
+
+const intArg = (name: string, raw: string, min: number) => {
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) {
+    console.error(`serve: --${name} must be an integer ≥ ${min}, got "${raw}"`);
+    process.exit(2);
+  }
+  return v;
+};
+const port = intArg("port", values.port, 0);
+const maxBatch = intArg("max-batch", values["max-batch"], 1);
+const queueLimit = intArg("queue-limit", values["queue-limit"], 0);
+
+const runDir = resolve(values.run);
+const found = findRunCheckpoints(runDir);
+if (found.length === 0) {
+  console.error(`serve: no checkpoint found under ${runDir} (looked in pretrain/, sft/, grpo/, ppo/, dpo/).\nRun \`bun run train\` first (it writes runs/default), or pass --run DIR of a trained run.`);
+  process.exit(2);
+}
+
+await initRuntime();
+const models = [];
+for (const { id, dir } of found) {
+  models.push(await loadServedModel(id, dir, { maxBatch, fallbackTokenizerDir: join(runDir, "tokenizer") }));
+  console.log(`serve: ${id} ← ${dir}`);
+}
+const store = await openStore({ dataDir: join(runDir, "db") });
+const app = createApp({ models, store, apiKey: values["api-key"] ?? process.env.FORNO_API_KEY, queueLimit });
+const server = serve(app, { host: values.host, port });
+console.log(`serve: listening on ${server.url} (store: ${store.dialect}); OpenAI base URL ${new URL("/v1", server.url)}`);
+
+const shutdown = async (signal: string) => {
+  console.log(`serve: ${signal}, finishing in-flight requests…`);
+  await server.stop();
+  console.log("serve: stopped");
+  process.exit(0);
+};
+process.once("SIGINT", () => void shutdown("SIGINT"));
+process.once("SIGTERM", () => void shutdown("SIGTERM"));
