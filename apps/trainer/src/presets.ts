@@ -3,7 +3,7 @@
  * unless flags override them. `tiny` is the default pipeline; `smoke` is the same pipeline in a few steps,
  * for tests and a quick check that everything runs.
  */
-import type { PresetName, TrainSettings } from "@forno/model";
+import type { ArithmeticOptions, MixRatios, PresetName, TrainSettings } from "@forno/model";
 import { UsageError, type Options } from "./args.ts";
 
 export interface RunPreset {
@@ -14,7 +14,11 @@ export interface RunPreset {
   sft: TrainSettings;
   /** conversations in the SFT mix; held-out problems per evaluation figure */
   sftMix: number;
+  /** shares of direct arithmetic, step-by-step arithmetic and instructions in the SFT mix */
+  sftRatios: MixRatios;
   evalProblems: number;
+  /** the arithmetic task of SFT, RL and evaluation: operand digits and operations */
+  task: ArithmeticOptions;
   rl: RlSettings;
 }
 
@@ -61,9 +65,11 @@ const pretrainTiny: TrainSettings = {
 const tiny: RunPreset = {
   model: "tiny",
   settings: pretrainTiny,
-  sft: { ...pretrainTiny, steps: 300, lr: 1e-3, minLr: 1e-4, warmupSteps: 10, evalEvery: 50 },
+  sft: { ...pretrainTiny, steps: 300, lr: 2e-3, minLr: 2e-4, warmupSteps: 10, evalEvery: 50 },
   sftMix: 20_000,
+  sftRatios: { direct: 0.4, stepByStep: 0.4, instructions: 0.2 },
   evalProblems: 100,
+  task: { minDigits: 1, maxDigits: 2 },
   rl: rlTiny,
 };
 
@@ -71,7 +77,7 @@ const smokeSettings: TrainSettings = { ...pretrainTiny, steps: 8, batchSize: 4, 
 
 export const RUN_PRESETS: Record<string, RunPreset> = {
   tiny,
-  smoke: { model: "tiny", settings: smokeSettings, sft: { ...smokeSettings, seqLen: 128, steps: 6, evalEvery: 3, checkpointEvery: 3 }, sftMix: 400, evalProblems: 4,
+  smoke: { model: "tiny", settings: smokeSettings, sft: { ...smokeSettings, seqLen: 128, steps: 6, evalEvery: 3, checkpointEvery: 3 }, sftMix: 400, sftRatios: tiny.sftRatios, evalProblems: 4, task: tiny.task,
     rl: { ...rlTiny, rewardSteps: 3, rewardBatch: 4, dpoSteps: 2, dpoBatch: 4, grpoSteps: 2, grpoPrompts: 2, groupSize: 2, ppoSteps: 2, ppoPrompts: 2, bestOf: 2, checkpointEvery: 2 } },
   small: { ...tiny, model: "small", settings: { ...pretrainTiny, steps: 1000, batchSize: 8, seqLen: 256, lr: 1e-3, minLr: 1e-4, warmupSteps: 50 } },
 };

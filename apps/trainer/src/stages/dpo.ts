@@ -11,7 +11,8 @@ import { Progress } from "../progress.ts";
 import { arithmeticPairs, loadSftPolicy, StageRun } from "./rl-common.ts";
 
 export async function dpoStage(opts: Options): Promise<DpoStats[]> {
-  const rl = resolvePreset(opts).rl;
+  const preset = resolvePreset(opts);
+  const rl = preset.rl;
   const steps = Number(opts.steps ?? rl.dpoSteps);
   const lr = Number(opts.lr ?? rl.dpoLr);
   const policy = await loadSftPolicy(opts, "dpo");
@@ -19,7 +20,7 @@ export async function dpoStage(opts: Options): Promise<DpoStats[]> {
   const resumed = run.resumeFrom(opts);
   const model = new GPT(policy.config, resumed?.weights ?? policy.weights);
   const reference = new GPT(policy.config, policy.weights);
-  const pairs = arithmeticPairs(steps * rl.dpoBatch, 77).map((p) => encodePair(policy.tokenizer, p, policy.config.contextLength));
+  const pairs = arithmeticPairs(steps * rl.dpoBatch, 77, preset.task).map((p) => encodePair(policy.tokenizer, p, policy.config.contextLength));
   const opt = new AdamW(model.parameters(), { lr, weightDecay: 0 });
   console.log(`dpo: from ${policy.from}${resumed ? ` (resuming at step ${resumed.step})` : ""}; ${steps} steps of ${rl.dpoBatch} arithmetic pairs, β ${rl.dpoBeta}`);
   const bar = new Progress({ label: "dpo", total: steps, unit: "steps" });

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   baseModelAnswer, chatPromptIds, Engine, extractAnswer, directAnswer, evaluateTask, fewShotPrompt, GPT, isArithmeticCorrect, latestCheckpoint, loadCheckpoint,
-  pickShots, questionText, Rng, sampleProblem, zeroShotPrompt, type ArithmeticProblem, type ChatPromptStyle, type StepRecord, type TaskResult,
+  pickShots, questionText, Rng, sampleProblem, zeroShotPrompt, type ArithmeticOptions, type ArithmeticProblem, type ChatPromptStyle, type StepRecord, type TaskResult,
 } from "@forno/model";
 import { loadTokenizer, ROLE_TOKENS, type Tokenizer } from "@forno/tokenizer";
 import { runtime } from "@forno/gpu";
@@ -41,8 +41,8 @@ function lastVal(runDir: string): number {
   }
 }
 
-async function baseEval(model: GPT, tok: Tokenizer, problems: ArithmeticProblem[], shots: number, seed: number): Promise<TaskResult<unknown>> {
-  const pool = Array.from({ length: 200 }, (_, i) => sampleProblem(Rng.fromSeed(seed + 1000 + i), {}, "train"));
+async function baseEval(model: GPT, tok: Tokenizer, problems: ArithmeticProblem[], shots: number, seed: number, task: ArithmeticOptions): Promise<TaskResult<unknown>> {
+  const pool = Array.from({ length: 200 }, (_, i) => sampleProblem(Rng.fromSeed(seed + 1000 + i), task, "train"));
   const rng = Rng.fromSeed(seed);
   const newline = tok.encodeOrdinary("\n\n");
   return evaluateTask({
@@ -110,14 +110,15 @@ export async function evalStage(opts: Options): Promise<Row[]> {
   const paths = runPaths(opts);
   const n = Number(opts.problems ?? preset.evalProblems);
   const seed = 2024;
-  const problems = Array.from({ length: n }, (_, i) => sampleProblem(Rng.fromSeed(seed + i), {}, "eval"));
+  const problems = Array.from({ length: n }, (_, i) => sampleProblem(Rng.fromSeed(seed + i), preset.task, "eval"));
+  const digits = `${preset.task.minDigits ?? 2}–${preset.task.maxDigits ?? 3} digit`;
   const base = loadModel(latestCheckpoint(paths.pretrain), "pretrain");
   const tok = await loadTokenizer(base.tokenizerDir ?? paths.tokenizer);
   const t0 = performance.now();
   const rows: Row[] = [];
-  console.log(`eval: ${n} held-out arithmetic problems (2–3 digit + and −) per figure, greedy decoding`);
-  rows.push({ model: "base", prompting: "zero-shot", result: await baseEval(base.model, tok, problems, 0, seed) });
-  rows.push({ model: "base", prompting: "3-shot", result: await baseEval(base.model, tok, problems, 3, seed) });
+  console.log(`eval: ${n} held-out arithmetic problems (${digits} + and −) per figure, greedy decoding`);
+  rows.push({ model: "base", prompting: "zero-shot", result: await baseEval(base.model, tok, problems, 0, seed, preset.task) });
+  rows.push({ model: "base", prompting: "3-shot", result: await baseEval(base.model, tok, problems, 3, seed, preset.task) });
   const sft = loadModel(latestCheckpoint(paths.sft), "sft");
   rows.push({ model: "SFT", prompting: "direct", result: await chatEval(sft.model, tok, problems, "direct") });
   rows.push({ model: "SFT", prompting: "step by step", result: await chatEval(sft.model, tok, problems, "step-by-step") });

@@ -12,14 +12,15 @@ import { Progress } from "../progress.ts";
 import { correctnessReward, loadSftPolicy, problemPrompt, StageRun, trainProblems } from "./rl-common.ts";
 
 export async function grpoStage(opts: Options): Promise<GrpoStats[]> {
-  const rl = resolvePreset(opts).rl;
+  const preset = resolvePreset(opts);
+  const rl = preset.rl;
   const steps = Number(opts.steps ?? rl.grpoSteps);
   const policy = await loadSftPolicy(opts, "grpo");
   const run = new StageRun(opts, "grpo");
   const resumed = run.resumeFrom(opts);
   const model = new GPT(policy.config, resumed?.weights ?? policy.weights);
   const reference = new GPT(policy.config, policy.weights);
-  const problems = trainProblems(steps * rl.grpoPrompts, 500);
+  const problems = trainProblems(steps * rl.grpoPrompts, 500, preset.task);
   const byPrompt = new Map(problems.map((p) => [problemPrompt(policy.tokenizer, p).join(","), p]));
   const end = policy.tokenizer.specialId(ROLE_TOKENS.assistant.end);
   const trainer = new GrpoTrainer(model, reference, engineSampler(new Engine(model, { maxBatch: 16 }), Rng.fromSeed(9 + (resumed?.step ?? 0))), correctnessReward(policy.tokenizer, byPrompt), {

@@ -22,7 +22,8 @@ export function loadRewardModel(opts: Options): { rm: RewardModel; dir: string }
 }
 
 export async function ppoStage(opts: Options): Promise<PpoStats[]> {
-  const rl = resolvePreset(opts).rl;
+  const preset = resolvePreset(opts);
+  const rl = preset.rl;
   const steps = Number(opts.steps ?? rl.ppoSteps);
   const policy = await loadSftPolicy(opts, "ppo");
   const { rm, dir: rmDir } = loadRewardModel(opts);
@@ -30,7 +31,7 @@ export async function ppoStage(opts: Options): Promise<PpoStats[]> {
   const resumed = run.resumeFrom(opts);
   const model = new GPT(policy.config, resumed?.weights ?? policy.weights);
   const reference = new GPT(policy.config, policy.weights);
-  const problems = trainProblems(steps * rl.ppoPrompts, 900);
+  const problems = trainProblems(steps * rl.ppoPrompts, 900, preset.task);
   const end = policy.tokenizer.specialId(ROLE_TOKENS.assistant.end);
   const trainer = new PpoTrainer(model, reference, engineSampler(new Engine(model, { maxBatch: 16 }), Rng.fromSeed(13 + (resumed?.step ?? 0))), rewardModelFn(rm), {
     sample: { maxNewTokens: 8, temperature: 1, stopIds: [end] },

@@ -35,7 +35,8 @@ export function loadHead(dir: string): { weight: Float32Array; bias: number } {
 }
 
 export async function rewardStage(opts: Options): Promise<Map<string, RewardMetrics>> {
-  const rl = resolvePreset(opts).rl;
+  const preset = resolvePreset(opts);
+  const rl = preset.rl;
   const steps = Number(opts.steps ?? rl.rewardSteps);
   const lr = Number(opts.lr ?? rl.rewardLr);
   const policy = await loadSftPolicy(opts, "reward");
@@ -46,7 +47,7 @@ export async function rewardStage(opts: Options): Promise<Map<string, RewardMetr
     return { name, train: enc.filter((_, i) => i % 10 !== 0), heldOut: enc.filter((_, i) => i % 10 === 0) };
   };
   const sources = [
-    encode("arithmetic (right vs near miss)", arithmeticPairs(2000, 11)),
+    encode("arithmetic (right vs near miss)", arithmeticPairs(2000, 11, preset.task)),
     encode("instructions (polite vs rude)", loadPreferences(join(DATA_DIR, "preference-rasbt.jsonl")).pairs),
   ];
   if (opts.hh) sources.push(encode("HH-RLHF helpful", loadPreferences(String(opts.hh)).pairs));

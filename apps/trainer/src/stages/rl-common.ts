@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from "node:path";
 import {
   checkpointName, directAnswer, GPT, isArithmeticCorrect, latestCheckpoint, loadCheckpoint, questionText, Rng, sampleProblem, saveCheckpoint,
-  type ArithmeticProblem, type GPTConfig,
+  type ArithmeticOptions, type ArithmeticProblem, type GPTConfig,
 } from "@forno/model";
 import type { PreferencePair, Sequence } from "@forno/rl";
 import { loadTokenizer, renderPrompt, ROLE_TOKENS, type Tokenizer } from "@forno/tokenizer";
@@ -33,9 +33,9 @@ export async function loadSftPolicy(opts: Options, stage: string): Promise<Polic
 }
 
 /** n training-split arithmetic problems drawn from `seed` (held-out problems never appear). */
-export function trainProblems(n: number, seed: number): ArithmeticProblem[] {
+export function trainProblems(n: number, seed: number, task: ArithmeticOptions): ArithmeticProblem[] {
   const rng = Rng.fromSeed(seed);
-  return Array.from({ length: n }, () => sampleProblem(rng, {}, "train"));
+  return Array.from({ length: n }, () => sampleProblem(rng, task, "train"));
 }
 
 export function problemPrompt(tok: Tokenizer, p: ArithmeticProblem): number[] {
@@ -54,9 +54,9 @@ export function correctnessReward(tok: Tokenizer, problems: Map<string, Arithmet
 }
 
 /** "What is 47 + 85?": the right answer chosen over a near miss (one digit changed). */
-export function arithmeticPairs(n: number, seed: number): PreferencePair[] {
+export function arithmeticPairs(n: number, seed: number, task: ArithmeticOptions): PreferencePair[] {
   const rng = Rng.fromSeed(seed);
-  return trainProblems(n, seed + 1).map((p) => {
+  return trainProblems(n, seed + 1, task).map((p) => {
     const right = directAnswer(p);
     const digits = right.split("");
     const k = rng.int(digits.length);

@@ -32,7 +32,7 @@ export async function sftStage(opts: Options): Promise<PretrainResult> {
   if (s.seqLen > base.config.contextLength) throw new UsageError(`sft: --seqLen ${s.seqLen} exceeds the model's context length ${base.config.contextLength}`);
   const tok = await loadTokenizer(base.tokenizerDir ?? paths.tokenizer);
 
-  const mix = buildDefaultMix({ tokenizer: tok, T: s.seqLen, instructions: loadConversations(INSTRUCTION_FILES), rng: Rng.fromSeed(s.seed), size: Number(opts.mixSize ?? preset.sftMix) });
+  const mix = buildDefaultMix({ tokenizer: tok, T: s.seqLen, instructions: loadConversations(INSTRUCTION_FILES), rng: Rng.fromSeed(s.seed), size: Number(opts.mixSize ?? preset.sftMix), ratios: preset.sftRatios, arithmetic: preset.task });
   const split = (keepVal: boolean) => mix.conversations.filter((_, i) => (i % 20 === 0) === keepVal);
   const make = (convs: Conversation[]) => SftBatcher.fromConversations(tok, convs, { T: s.seqLen, padId: tok.specialId(ENDOFTEXT), mode: "packing" });
   const train = make(split(false));
