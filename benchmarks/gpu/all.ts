@@ -4,3 +4,4 @@
  */
 for (const file of ["runtime", "matmul", "attention", "norm", "loss"]) await import(`./${file}.bench.ts`);
 process.exit(0); // Dawn keeps the event loop alive
+export {};

@@ -52,8 +52,8 @@ for (const [N, V, batch, refReps] of [[2048, 512, 10, 3], [1024, 50257, 1, 1]] a
         crossEntropyBackward(logits, targets, undefined, saved, dLoss);
       },
       () => {
-        ref.crossEntropyForward(xs, ts, null, N, V);
-        ref.crossEntropyBackward(xs, ts, null, N, V);
+        ref.crossentropy.crossEntropyForward(xs, ts, null, N, V);
+        ref.crossentropy.crossEntropyBackward(xs, ts, null, N, V);
       },
       batch,
       refReps,
@@ -71,8 +71,8 @@ for (const [N, V, batch, refReps] of [[2048, 512, 10, 3], [1024, 50257, 1, 1]] a
     const ids = Tensor.from(idData);
     const dOut = Tensor.from(dOutData, [N, C]);
     const reference = () => {
-      ref.embeddingForward(tableData, idData, V, C);
-      ref.embeddingBackward(dOutData, idData, V, C);
+      ref.embedding.embeddingForward(tableData, idData, V, C);
+      ref.embedding.embeddingBackward(dOutData, idData, V, C);
     };
     for (const [how, hostIds] of [["GPU index", undefined], ["host index", idData]] as const) {
       const gpu = () => {
@@ -90,7 +90,7 @@ for (const [N, V, batch, refReps] of [[2048, 512, 10, 3], [1024, 50257, 1, 1]] a
   const gData = randn(n, 7, 0.01);
   const refState = { p: Float64Array.from(pData), m: new Float64Array(n), v: new Float64Array(n), step: 0 };
   const adamwReference = (gradScale: number) =>
-    ref.adamwStep(refState.p, gData, refState.m, refState.v, { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, step: ++refState.step, gradScale });
+    ref.adamw.adamwStep(refState.p, gData, refState.m, refState.v, { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, step: ++refState.step, gradScale });
   await scope(async () => {
     const p = Tensor.from(pData, [n / 1000, 1000]);
     p.grad = Tensor.from(gData, p.shape);
@@ -100,7 +100,7 @@ for (const [N, V, batch, refReps] of [[2048, 512, 10, 3], [1024, 50257, 1, 1]] a
       "clipGradNorm + AdamW step",
       "10M params",
       () => opt.step({ gradScale: clipGradNorm([p], 1.0).scale }),
-      () => adamwReference(ref.gradNorm([gData], 1.0).scale),
+      () => adamwReference(ref.adamw.gradNorm([gData], 1.0).scale),
       5,
     );
   });

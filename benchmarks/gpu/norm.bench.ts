@@ -44,16 +44,16 @@ for (const [N, C] of SHAPES) {
   const [x, dy, w, b] = [Tensor.from(xs, [N, C]), Tensor.from(gs, [N, C]), Tensor.from(ws), Tensor.from(bs)];
   const { out: ln, mean, rstd } = layerNormForward(x, w, b);
   const y = softmaxForward(x);
-  const lnRef = ref.layerNormForward(xs, ws, bs, N, C);
-  const yRef = ref.softmaxForward(xs, N, C);
+  const lnRef = ref.layernorm.layerNormForward(xs, ws, bs, N, C);
+  const yRef = ref.softmax.softmaxForward(xs, N, C);
   const big = N * C * 4;
   const cases: Case[] = [
-    { op: "layerNorm forward", bytes: 2 * big + 8 * (C + N), gpu: () => layerNormForward(x, w, b), reference: () => ref.layerNormForward(xs, ws, bs, N, C) },
-    { op: "layerNorm backward", bytes: 3 * big + 8 * (N + C) + 4 * C, gpu: () => layerNormBackward(dy, x, w, { mean, rstd }), reference: () => ref.layerNormBackward(gs, xs, ws, lnRef.mean, lnRef.rstd, N, C) },
-    { op: "softmax forward", bytes: 2 * big, gpu: () => softmaxForward(x), reference: () => ref.softmaxForward(xs, N, C) },
-    { op: "softmax backward", bytes: 3 * big, gpu: () => softmaxBackward(dy, y), reference: () => ref.softmaxBackward(gs, yRef, N, C) },
-    { op: "gelu forward", bytes: 2 * big, gpu: () => geluForward(x), reference: () => ref.geluForward(xs) },
-    { op: "gelu backward", bytes: 3 * big, gpu: () => geluBackward(dy, x), reference: () => ref.geluBackward(gs, xs) },
+    { op: "layerNorm forward", bytes: 2 * big + 8 * (C + N), gpu: () => layerNormForward(x, w, b), reference: () => ref.layernorm.layerNormForward(xs, ws, bs, N, C) },
+    { op: "layerNorm backward", bytes: 3 * big + 8 * (N + C) + 4 * C, gpu: () => layerNormBackward(dy, x, w, { mean, rstd }), reference: () => ref.layernorm.layerNormBackward(gs, xs, ws, lnRef.mean, lnRef.rstd, N, C) },
+    { op: "softmax forward", bytes: 2 * big, gpu: () => softmaxForward(x), reference: () => ref.softmax.softmaxForward(xs, N, C) },
+    { op: "softmax backward", bytes: 3 * big, gpu: () => softmaxBackward(dy, y), reference: () => ref.softmax.softmaxBackward(gs, yRef, N, C) },
+    { op: "gelu forward", bytes: 2 * big, gpu: () => geluForward(x), reference: () => ref.gelu.geluForward(xs) },
+    { op: "gelu backward", bytes: 3 * big, gpu: () => geluBackward(dy, x), reference: () => ref.gelu.geluBackward(gs, xs) },
   ];
   for (const c of cases) {
     const gpu = await gpuMs(c.gpu);
