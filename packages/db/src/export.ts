@@ -1,11 +1,14 @@
 /**
  * Turns stored feedback into training rows for the reward-model and RL stages, and writes them as JSONL.
  *
- * Preference pairs come from two places: every comparison that is not a tie, and, per conversation, every
- * (positively rated, negatively rated) pair of its responses. A response's rating is the sign of the sum of
- * its ratings (several users may rate it); a net zero counts as unrated. Scores are not turned into pairs.
+ * Preference pairs come from two places: every comparison that is not a tie, and, per prompt, every
+ * (positively rated, negatively rated) pair of the responses to it. A prompt is its completion text or its
+ * chat messages (role and content), so answers from different conversations with the same prompt (a
+ * regenerated reply is a new request) pair up too. A response's rating is the sign of the sum of its
+ * ratings (several users may rate it); a net zero counts as unrated. Scores are not turned into pairs.
  * The order is deterministic so the same store always exports the same bytes: comparisons by (createdAt, id),
- * then conversations by (createdAt, id) with responses by (createdAt, id, choiceIndex) inside each.
+ * then prompts in the order of their first conversation by (createdAt, id), with the responses of each
+ * prompt by conversation, then (createdAt, id, choiceIndex).
  * Loading the rows is the backends' job (`ExportSource`); this module never touches the database.
  */
 import type { ChatMessage } from "./json-types.ts";
@@ -47,6 +50,8 @@ export interface ExportSource {
 const key = (id: string, choiceIndex: number) => `${choiceIndex}:${id}`;
 const byTime = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }) =>
   a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+/** The same prompt gives the same key whichever backend returned it (jsonb reorders object keys). */
+const promptKey = (p: ExportPrompt) => (typeof p === "string" ? `text:${p}` : `chat:${JSON.stringify(p.map((m) => [m.role, m.content]))}`);
 const byResponse = (a: ExportResponse, b: ExportResponse) => byTime(a, b) || a.choiceIndex - b.choiceIndex;
 
 export function buildFeedbackExport(src: ExportSource): FeedbackExport {
@@ -69,11 +74,18 @@ export function buildFeedbackExport(src: ExportSource): FeedbackExport {
     rated.set(r.conversationId, [...(rated.get(r.conversationId) ?? []), r]);
   }
 
-  const ratings: RatingRow[] = [];
+  // Map keeps insertion order: prompts in the order of their first conversation.
+  const byPrompt = new Map<string, { prompt: ExportPrompt; responses: ExportResponse[] }>();
   for (const c of [...src.conversations].sort(byTime)) {
-    const rs = rated.get(c.id) ?? [];
-    const sign = (r: ExportResponse) => Math.sign(net.get(key(r.id, r.choiceIndex))!) as 1 | -1;
     const prompt = prompts.get(c.id)!;
+    const group = byPrompt.get(promptKey(prompt)) ?? { prompt, responses: [] };
+    group.responses.push(...(rated.get(c.id) ?? []));
+    byPrompt.set(promptKey(prompt), group);
+  }
+
+  const ratings: RatingRow[] = [];
+  const sign = (r: ExportResponse) => Math.sign(net.get(key(r.id, r.choiceIndex))!) as 1 | -1;
+  for (const { prompt, responses: rs } of byPrompt.values()) {
     for (const good of rs.filter((r) => sign(r) > 0)) {
       for (const bad of rs.filter((r) => sign(r) < 0)) {
         pairs.push({ prompt, chosen: good.text, rejected: bad.text, source: "rating" });
