@@ -42,4 +42,4 @@ export {
 export { loadSvamp, loadGsm8k, gsm8kFinalAnswer, extractNumber, isWordProblemCorrect, type WordProblem } from "./tasks/word-problems.ts";
 export { zeroShotPrompt, fewShotPrompt, pickShots, baseModelAnswer, chatQuestion, chatPromptIds, STEP_BY_STEP_HINT, type SolvedExample, type ChatPromptStyle } from "./tasks/few-shot.ts";
 export { evaluateTask, type EvaluateTaskOptions, type EvaluatedExample, type TaskResult } from "./tasks/evaluate.ts";
-export { Engine, type EngineOptions, type GenerateRequest, type GenerateResult, type GenerateOptions, type FinishReason } from "./engine/index.ts";
+export { Engine, type EngineOptions, type GenerateRequest, type GenerateResult, type GenerateOptions, type FinishReason, type TokenLogprob } from "./engine/index.ts";

@@ -7,6 +7,7 @@ import { initParams } from "../init.ts";
 import { expectClose } from "@forno/gpu/testing";
 import { DecodeState } from "./forward.ts";
 import { Engine, type GenerateRequest } from "./index.ts";
+import { topLogprobsRef } from "./reference.ts";
 
 const config = makeConfig("tiny", { vocabSize: 61, contextLength: 32, nLayer: 2, nHead: 2, nEmbd: 32 });
 let model: GPT;
@@ -119,6 +120,57 @@ test("logprobs of generated tokens equal scorePrompt's teacher-forced log-probab
   expect(b!.length).toBe(1);
 });
 
+test("top logprobs of each generated position equal the top tokens of model.forward's logits there", async () => {
+  const prompt = [2, 7, 1];
+  const streamed: number[][] = [];
+  const [r, plain] = await engine.generate([{ ...greedy(prompt, 6), temperature: 0.9, seed: 3, topLogprobs: 5 }, greedy([4], 3)], {
+    onToken: (i, _t, _lp, top) => {
+      if (i === 0) streamed.push(top!.map((a) => a.id));
+      else expect(top).toBeUndefined();
+    },
+  });
+  expect(plain!.topLogprobs).toBeUndefined();
+  const seq = [...prompt, ...r!.tokens];
+  const V = config.vocabSize;
+  const logits = await noGrad(() => scope(() => model.forward(Tensor.from(Int32Array.from(seq), [1, seq.length])).logits.read()));
+  expect(r!.topLogprobs!.length).toBe(r!.tokens.length);
+  r!.topLogprobs!.forEach((top, i) => {
+    const ref = topLogprobsRef(logits.subarray((prompt.length - 1 + i) * V, (prompt.length + i) * V), 5);
+    expect(top.map((a) => a.id)).toEqual(ref.map(([id]) => id));
+    // f32 logits from the fused decode kernels vs the training forward: 1e-4 absolute on log p.
+    top.forEach((a, k) => expect(Math.abs(a.logprob - ref[k]![1])).toBeLessThan(1e-4));
+    const own = top.find((a) => a.id === r!.tokens[i]);
+    if (own) expect(own.logprob).toBe(r!.logprobs![i]!);
+  });
+  expect(streamed).toEqual(r!.topLogprobs!.map((top) => top.map((a) => a.id)));
+  expect(() => engine.generate([{ ...greedy([1]), topLogprobs: 21 }])).toThrow(/topLogprobs/);
+});
+
+test("a request's own signal cancels it alone; the others go on and its slot is reused", async () => {
+  const alone = async (p: number[]) => (await engine.generate([greedy(p, 8)]))[0]!.tokens;
+  const ctl = new AbortController();
+  const early = new AbortController();
+  early.abort();
+  const one = new Engine(model, { maxBatch: 2 });
+  let seen = 0;
+  // Two slots for three requests: the third starts only when the cancelled one leaves.
+  const [cancelled, kept, late, never] = await one.generate(
+    [{ ...greedy([1], 20), signal: ctl.signal }, greedy([2, 3], 8), greedy([5, 6], 8), { ...greedy([9]), signal: early.signal }],
+    {
+      onToken: (i) => {
+        if (i === 0 && ++seen === 3) ctl.abort();
+      },
+    },
+  );
+  one.dispose();
+  expect(cancelled!.finishReason).toBe("cancelled");
+  expect(cancelled!.tokens.length).toBe(3);
+  expect(never).toEqual({ tokens: [], logprobs: [], finishReason: "cancelled" });
+  expect(kept!.finishReason).toBe("length");
+  expect(kept!.tokens).toEqual(await alone([2, 3]));
+  expect(late!.tokens).toEqual(await alone([5, 6]));
+});
+
 test("seeded sampling is reproducible; other seeds differ", async () => {
   const req = (seed: number): GenerateRequest => ({ prompt: [4, 5], maxTokens: 12, temperature: 1.5, topP: 0.95, seed });
   const [a1, a2, b] = await engine.generate([req(1), req(1), req(2)]);
@@ -168,7 +220,7 @@ test("an AbortSignal cancels between steps", async () => {
 
 test("no GPU memory is left behind by generate or scorePrompts", async () => {
   const run = async () => {
-    await engine.generate([...prompts.map((p) => greedy(p, 5)), { prompt: [3], maxTokens: 5, topK: 4, presencePenalty: 0.5, frequencyPenalty: 0.5 }]);
+    await engine.generate([...prompts.map((p) => greedy(p, 5)), { prompt: [3], maxTokens: 5, topK: 4, presencePenalty: 0.5, frequencyPenalty: 0.5, topLogprobs: 3 }]);
     await engine.scorePrompts(prompts);
   };
   await run();

@@ -1,16 +1,17 @@
 /**
  * The generation engine: continuous batching over a fixed set of KV-cache slots. Waiting requests are
  * prefilled together into free slots, then every active sequence decodes one token per step; the GPU
- * samples, and the host reads back only (token, logprob) per sequence per step to apply stop sequences,
- * the end-of-text id and token limits. Finished sequences leave at once and free their slot for the next
- * request. `scorePrompts` is the teacher-forced counterpart: log p(token_t | tokens < t) for given text.
+ * samples, and the host reads back only (token, logprob) per sequence per step (plus the top-N alternatives
+ * when a request asks for them) to apply stop sequences, the end-of-text id and token limits. Finished sequences leave at once and free their slot for the next
+ * request, and a request cancelled through its own signal leaves between steps while the rest go on.
+ * `scorePrompts` is the teacher-forced counterpart: log p(token_t | tokens < t) for given text.
  * Calls run one at a time (each step's tensors live in a scope, so nothing outlives a call but the cache).
  */
 import { crossEntropyPerToken, noGrad, runtime, scope, Tensor } from "@forno/gpu";
 import { ConfigError } from "../errors.ts";
 import type { GPT } from "../gpt.ts";
 import { DecodeState, type DecodeVariant } from "./forward.ts";
-import { CFG_WORDS, META_WORDS, packSampleParams, sampleRows, type SampleParams } from "./kernels.ts";
+import { CFG_WORDS, MAX_TOP_LOGPROBS, META_WORDS, packSampleParams, sampleRows, topLogprobRows, type SampleParams } from "./kernels.ts";
 import { StopMatcher } from "./stop.ts";
 
 export interface EngineOptions {
@@ -45,6 +46,16 @@ export interface GenerateRequest {
   seed?: number;
   /** Return each token's log-probability. */
   logprobs?: boolean;
+  /** Also return the this-many most likely tokens at each position (0..20). Default 0. */
+  topLogprobs?: number;
+  /** Cancels this request alone (checked between steps): it finishes "cancelled" and frees its slot. */
+  signal?: AbortSignal;
+}
+
+/** A token with its log-probability under the model. */
+export interface TokenLogprob {
+  id: number;
+  logprob: number;
 }
 
 export type FinishReason = "stop" | "length" | "cancelled";
@@ -53,13 +64,15 @@ export interface GenerateResult {
   tokens: number[];
   /** log p(token) under the model (before penalties, temperature and truncation), when asked for. */
   logprobs?: number[];
+  /** Per generated token, the `topLogprobs` most likely tokens at its position, most likely first, when asked for. */
+  topLogprobs?: TokenLogprob[][];
   finishReason: FinishReason;
 }
 
 export interface GenerateOptions {
-  /** Called for each token as soon as no stop sequence can claim it; seqIndex indexes the requests. */
-  onToken?(seqIndex: number, tokenId: number, logprob: number): void;
-  /** Checked between steps; cancelled sequences finish with "cancelled" and keep their tokens. */
+  /** Called for each token as soon as no stop sequence can claim it; seqIndex indexes the requests; `top` when asked for. */
+  onToken?(seqIndex: number, tokenId: number, logprob: number, top?: readonly TokenLogprob[]): void;
+  /** Checked between steps; cancels every request (each request's own `signal` cancels it alone). */
   signal?: AbortSignal;
 }
 
@@ -72,6 +85,7 @@ interface Sequence {
   stop: StopMatcher;
   tokens: number[];
   logprobs: number[];
+  top: TokenLogprob[][];
   emitted: number;
   finish: FinishReason | null;
 }
@@ -156,23 +170,38 @@ export class Engine {
     if (r.prompt.some((t) => !Number.isInteger(t) || t < 0 || t >= V)) throw bad(`prompt token ids must be integers in [0, ${V})`);
     if (!Number.isInteger(r.maxTokens) || r.maxTokens < 1) throw bad(`maxTokens must be an integer ≥ 1, got ${r.maxTokens}`);
     if ((r.temperature ?? 1) < 0 || (r.topK ?? 0) < 0 || !((r.topP ?? 1) > 0 && (r.topP ?? 1) <= 1)) throw bad("need temperature ≥ 0, topK ≥ 0 and 0 < topP ≤ 1");
+    const top = r.topLogprobs ?? 0;
+    if (!Number.isInteger(top) || top < 0 || top > Math.min(MAX_TOP_LOGPROBS, V)) throw bad(`topLogprobs must be an integer in 0..${Math.min(MAX_TOP_LOGPROBS, V)}, got ${top}`);
   }
 
   private async run(requests: readonly GenerateRequest[], opts: GenerateOptions): Promise<GenerateResult[]> {
-    const waiting = requests.map((req, index) => this.open(req, index));
+    let waiting = requests.map((req, index) => this.open(req, index));
     const all = [...waiting];
     const free = Array.from({ length: this.maxBatch }, (_, i) => this.maxBatch - 1 - i);
     let active: Sequence[] = [];
+    /** Drops finished sequences from `active`, returning their slots. */
+    const release = () => {
+      active = active.filter((s) => {
+        if (s.finish === null) return true;
+        free.push(s.slot);
+        return false;
+      });
+    };
     this.state.refresh();
     while (waiting.length > 0 || active.length > 0) {
       if (opts.signal?.aborted) {
         for (const s of [...active, ...waiting]) this.finish(s, "cancelled", opts);
         break;
       }
+      for (const s of [...active, ...waiting]) if (s.req.signal?.aborted) this.finish(s, "cancelled", opts);
+      release();
+      waiting = waiting.filter((s) => s.finish === null);
+      if (waiting.length === 0 && active.length === 0) break;
       const admitted = waiting.splice(0, free.length);
       for (const s of admitted) s.slot = free.pop()!;
       const stepRows = admitted.length > 0 ? admitted : active;
-      const picked = await scope(async () => {
+      const topN = Math.max(0, ...stepRows.map((s) => s.req.topLogprobs ?? 0));
+      const [picked, top] = await scope(async () => {
         const rt = runtime();
         rt.step = `generate: ${admitted.length > 0 ? "prefill" : "decode"} of ${stepRows.length}`;
         let logits: Tensor;
@@ -185,17 +214,28 @@ export class Engine {
           logits = this.state.decode(Tensor.from(meta, [active.length, META_WORDS]));
         }
         const cfg = packSampleParams(stepRows.map((s) => ({ ...s.sample, slot: s.slot, step: s.tokens.length })));
-        return new Uint32Array(await sampleRows(logits, Tensor.from(cfg, [stepRows.length, CFG_WORDS]), this.state.counts).read());
+        const sampled = sampleRows(logits, Tensor.from(cfg, [stepRows.length, CFG_WORDS]), this.state.counts);
+        // The alternatives are ranked from the same logits, before sampling bumps any counts.
+        const alternatives = topN > 0 ? topLogprobRows(logits, topN) : null;
+        const [p, t] = await Promise.all([sampled.read(), alternatives?.read()]);
+        return [new Uint32Array(p), t ? new Uint32Array(t) : null] as const;
       });
       const lp = new Float32Array(picked.buffer);
-      stepRows.forEach((s, i) => this.accept(s, picked[2 * i]!, lp[2 * i + 1]!, opts));
-      active = [...active, ...admitted].filter((s) => {
-        if (s.finish === null) return true;
-        free.push(s.slot);
-        return false;
+      const topLp = top ? new Float32Array(top.buffer) : null;
+      stepRows.forEach((s, i) => {
+        const want = s.req.topLogprobs ?? 0;
+        const alts = Array.from({ length: want }, (_, k) => ({ id: top![(i * topN + k) * 2]!, logprob: topLp![(i * topN + k) * 2 + 1]! }));
+        this.accept(s, picked[2 * i]!, lp[2 * i + 1]!, alts, opts);
       });
+      active = [...active, ...admitted];
+      release();
     }
-    return all.map((s) => ({ tokens: s.tokens, ...(s.req.logprobs ? { logprobs: s.logprobs } : {}), finishReason: s.finish ?? "cancelled" }));
+    return all.map((s) => ({
+      tokens: s.tokens,
+      ...(s.req.logprobs ? { logprobs: s.logprobs } : {}),
+      ...(s.req.topLogprobs ? { topLogprobs: s.top } : {}),
+      finishReason: s.finish ?? "cancelled",
+    }));
   }
 
   private open(req: GenerateRequest, index: number): Sequence {
@@ -207,18 +247,20 @@ export class Engine {
       presencePenalty: req.presencePenalty ?? 0,
       frequencyPenalty: req.frequencyPenalty ?? 0,
     };
-    return { index, req, slot: -1, sample, stop: new StopMatcher(req.stop), tokens: [], logprobs: [], emitted: 0, finish: null };
+    return { index, req, slot: -1, sample, stop: new StopMatcher(req.stop), tokens: [], logprobs: [], top: [], emitted: 0, finish: null };
   }
 
   /** Appends a sampled token and decides whether the sequence goes on. */
-  private accept(s: Sequence, token: number, logprob: number, opts: GenerateOptions): void {
+  private accept(s: Sequence, token: number, logprob: number, top: TokenLogprob[], opts: GenerateOptions): void {
     if (token === this.eosId) return this.finish(s, "stop", opts);
     s.tokens.push(token);
     s.logprobs.push(logprob);
+    s.top.push(top);
     const cut = s.stop.matched(s.tokens);
     if (cut > 0) {
       s.tokens.length -= cut;
       s.logprobs.length -= cut;
+      s.top.length -= cut;
       return this.finish(s, "stop", opts);
     }
     if (s.tokens.length >= s.req.maxTokens || s.req.prompt.length + s.tokens.length >= this.maxSeqLen) return this.finish(s, "length", opts);
@@ -231,6 +273,6 @@ export class Engine {
   }
 
   private emit(s: Sequence, upTo: number, opts: GenerateOptions): void {
-    for (; s.emitted < upTo; s.emitted++) opts.onToken?.(s.index, s.tokens[s.emitted]!, s.logprobs[s.emitted]!);
+    for (; s.emitted < upTo; s.emitted++) opts.onToken?.(s.index, s.tokens[s.emitted]!, s.logprobs[s.emitted]!, s.req.topLogprobs ? s.top[s.emitted] : undefined);
   }
 }

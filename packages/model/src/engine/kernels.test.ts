@@ -1,8 +1,8 @@
 import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { initRuntime, runtime, ShapeError, Tensor } from "@forno/gpu";
 import { expectClose, randn } from "@forno/gpu/testing";
-import { attentionDecode, decodeLinear, kvCacheWrite, packSampleParams, packWeight, sampleRows, weightTexture, type SampleParams } from "./kernels.ts";
-import { attentionDecodeRef, decodeLinearRef, kvCacheWriteRef, logprobRef, sampleDistributionRef, uniformRef } from "./reference.ts";
+import { attentionDecode, decodeLinear, kvCacheWrite, packSampleParams, packWeight, sampleRows, topLogprobRows, weightTexture, type SampleParams } from "./kernels.ts";
+import { attentionDecodeRef, decodeLinearRef, kvCacheWriteRef, logprobRef, sampleDistributionRef, topLogprobsRef, uniformRef } from "./reference.ts";
 
 // llvmpipe shares two cores with other test runs: allow slow steps.
 setDefaultTimeout(30_000);
@@ -162,4 +162,31 @@ test("huge logits stay finite: greedy and sampled picks with exact logprobs", as
   expect(greedy.logprobs[0]).toBeCloseTo(0, 5);
   const sampled = await draw(big, noCounts, { topK: 3 }, 16);
   sampled.tokens.forEach((t, i) => expect(sampled.logprobs[i]).toBeCloseTo(logprobRef(big, t), 2));
+});
+
+test("topLogprobRows gives each row's N most likely tokens in order, ties by index, with exact logprobs", async () => {
+  // Odd V (not a multiple of the 256 invocations), a tied pair, a row of equal logits, and N = V.
+  for (const [Vr, N] of [[47, 5], [601, 20], [7, 7]] as const) {
+    const rows = 3;
+    const data = randn(rows * Vr, 13, 2);
+    data[5] = data[9] = Math.max(...data.subarray(0, Vr)) + 1; // row 0: the top two tie
+    data.fill(0.25, 2 * Vr, 3 * Vr); // row 2: uniform
+    const out = new Uint32Array(await topLogprobRows(Tensor.from(data, [rows, Vr]), N).read());
+    const lp = new Float32Array(out.buffer);
+    for (let r = 0; r < rows; r++) {
+      const row = data.subarray(r * Vr, (r + 1) * Vr);
+      const ref = topLogprobsRef(row, N);
+      expect(Array.from({ length: N }, (_, k) => out[(r * N + k) * 2]!)).toEqual(ref.map(([t]) => t));
+      ref.forEach(([, l], k) => expect(lp[(r * N + k) * 2 + 1]!).toBeCloseTo(l, 5));
+    }
+  }
+  expect(() => topLogprobRows(Tensor.empty([2, 10]), 11)).toThrow(ShapeError);
+});
+
+test("the sampled token's top-logprob entry equals the sampler's logprob bit for bit", async () => {
+  const row = randn(V, 14, 1.5);
+  const { tokens, logprobs } = await draw(row, noCounts, { temperature: 0 }, 1);
+  const top = new Uint32Array(await topLogprobRows(Tensor.from(row, [1, V]), 1).read());
+  expect(top[0]).toBe(tokens[0]!);
+  expect(new Float32Array(top.buffer)[1]).toBe(logprobs[0]!);
 });

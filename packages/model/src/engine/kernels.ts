@@ -217,3 +217,17 @@ export function sampleRows(logits: Tensor, cfg: Tensor, counts: Tensor): Tensor 
   runtime().dispatch({ kernel: "sample", bindings: [logits, cfg, counts, out], params: params([rows, V]), workgroups: rows });
   return out;
 }
+
+/** Most tokens `top_logprobs` may ask for per position (OpenAI's limit). */
+export const MAX_TOP_LOGPROBS = 20;
+
+/** (rows, N, 2) u32 [token, logprob f32 bits]: each row's N most likely tokens of logits (rows, V), best first. */
+export function topLogprobRows(logits: Tensor, N: number): Tensor {
+  const [rows = 0, V = 0] = logits.shape;
+  if (logits.shape.length !== 2 || !Number.isInteger(N) || N < 1 || N > Math.min(V, MAX_TOP_LOGPROBS)) {
+    throw new ShapeError("topLogprobRows", `logits (rows, V) and 1 ≤ N ≤ min(V, ${MAX_TOP_LOGPROBS})`, [logits.shape, [N]]);
+  }
+  const out = Tensor.empty([rows, N, 2], "u32"); // (rows, N, 2) u32
+  runtime().dispatch({ kernel: "sample.top", bindings: [logits, out], params: params([rows, V, N]), workgroups: rows });
+  return out;
+}

@@ -122,3 +122,9 @@ export function decodeLinearRef(x: ArrayLike<number>, rows: number, K: number, N
   }
   return out;
 }
+
+/** The n most likely tokens of a logits row as [token, log softmax], largest logit first, lower index on ties. */
+export function topLogprobsRef(logits: ArrayLike<number>, n: number): [number, number][] {
+  const order = Array.from({ length: logits.length }, (_, j) => j).sort((a, b) => logits[b]! - logits[a]! || a - b);
+  return order.slice(0, n).map((j) => [j, logprobRef(logits, j)]);
+}
