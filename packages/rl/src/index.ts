@@ -4,7 +4,7 @@ export { packSequences, uploadBatch, tokenLogprobs, type Sequence, type PackedBa
 export { rowSum, rowSumForward, rowSumBackward, gatherRows, gatherRowsForward, gatherRowsBackward } from "./ops/sequence.ts";
 export { pairwiseLoss, clippedPolicyLoss, clippedValueLoss, type PairwiseResult, type PolicyLossInputs, type PolicyLossResult, type ValueLossResult } from "./ops/losses.ts";
 export { gptSampler, engineSampler, type Sampler, type SampleOptions, type SampleResult } from "./sampler.ts";
-export { parsePreferenceLine, loadPreferences, encodePair, type PreferencePair } from "./preferences.ts";
+export { parsePreferenceLine, parsePreferenceRecord, loadPreferences, encodePair, type PreferencePair } from "./preferences.ts";
 export { ScalarHead } from "./heads.ts";
 export { RewardModel, packPairs, rewardModelLoss, rewardModelStep, evaluateRewardModel, type EncodedPair, type RewardStepStats, type RewardMetrics } from "./reward-model.ts";
 export { pairLogprobs, referenceLogprobs, dpoLoss, dpoRewards, dpoStep, type DpoStats } from "./dpo.ts";

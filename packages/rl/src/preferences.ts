@@ -1,10 +1,13 @@
 /**
- * Preference pairs from disk and their token ids. Three line formats are read: `{"prompt","chosen",
- * "rejected"}` (prompt a user message), HH-RLHF dialogues `{"chosen","rejected"}` (whole
- * "\n\nHuman: … \n\nAssistant: …" transcripts; the prompt is their common prefix cut back to the last
- * "\n\nAssistant:"), and the rasbt instruction format `{"instruction","input","chosen","rejected"}`.
- * Pairs are rendered through the chat template, so the reward model, DPO and the policy see the same
- * layout as SFT. Splitting into train / held-out is left to the caller.
+ * Preference pairs from disk and their token ids. The line formats read: `{"prompt","chosen","rejected"}`
+ * with the prompt either text (a user message) or chat messages `[{role, content}, …]` (what the
+ * server's `GET /v1/feedback/export` writes; extra keys such as "source" are ignored), the export's
+ * ratings `{"prompt","response","rating"}` (paired up per prompt: every liked response over every
+ * disliked one), HH-RLHF dialogues `{"chosen","rejected"}` (whole "\n\nHuman: … \n\nAssistant: …"
+ * transcripts; the prompt is their common prefix cut back to the last "\n\nAssistant:"), and the rasbt
+ * instruction format `{"instruction","input","chosen","rejected"}`. Pairs are rendered through the chat
+ * template, so the reward model, DPO and the policy see the same layout as SFT. Splitting into train /
+ * held-out is left to the caller.
  */
 import { readFileSync } from "node:fs";
 import { renderConversation, renderPrompt, type ChatMessage, type Tokenizer } from "@forno/tokenizer";
@@ -40,20 +43,48 @@ function hhPair(chosen: string, rejected: string, where: string): PreferencePair
   return { prompt, chosen: chosen.slice(cut + ASSISTANT.length).trim(), rejected: rejected.slice(cut + ASSISTANT.length).trim() };
 }
 
-/** One JSONL line in any of the three formats; `where` (e.g. "file.jsonl:12") names it in errors. */
-export function parsePreferenceLine(line: string, where = "line"): PreferencePair {
-  let r: Record<string, unknown>;
+/** A rated response (the export's `?kind=ratings` line): +1 liked, -1 disliked. */
+export interface RatedResponse {
+  prompt: ChatMessage[];
+  response: string;
+  rating: 1 | -1;
+}
+
+const ROLES = new Set(["system", "user", "assistant"]);
+
+/**
+ * A prompt as text (one user message) or chat messages. A trailing assistant message is dropped, as
+ * `renderPrompt` (and so the server) drops it when it asks for the next reply.
+ */
+function parsePrompt(v: unknown, where: string): ChatMessage[] {
+  if (typeof v === "string") return [{ role: "user", content: v }];
+  const ok = Array.isArray(v) && v.every((m) => m && typeof m === "object" && ROLES.has(m.role) && typeof m.content === "string");
+  if (!ok) throw new PreferenceDataError(`${where}: expected "prompt" to be a string or [{ role: "system" | "user" | "assistant", content: string }, …], got ${JSON.stringify(v)?.slice(0, 80)}`);
+  const messages = (v as ChatMessage[]).map((m) => ({ role: m.role, content: m.content }));
+  if (messages.at(-1)?.role === "assistant") messages.pop();
+  if (messages.length === 0) throw new PreferenceDataError(`${where}: the prompt has no message before the reply; expected at least one user message`);
+  return messages;
+}
+
+function parseRecord(line: string, where: string): Record<string, unknown> {
+  let r: unknown;
   try {
-    r = JSON.parse(line) as Record<string, unknown>;
+    r = JSON.parse(line);
   } catch (e) {
     throw new PreferenceDataError(`${where}: not valid JSON (${(e as Error).message})`);
   }
+  if (!r || typeof r !== "object" || Array.isArray(r)) throw new PreferenceDataError(`${where}: expected a JSON object, got ${line.slice(0, 60)}`);
+  return r as Record<string, unknown>;
+}
+
+/** One record in any of the pair formats (not ratings); `where` (e.g. "file.jsonl:12") names it in errors. */
+export function parsePreferenceRecord(r: Record<string, unknown>, where = "record"): PreferencePair {
   const str = (k: string): string => {
     const v = r[k];
     if (typeof v !== "string") throw new PreferenceDataError(`${where}: expected "${k}" to be a string, got ${JSON.stringify(v)?.slice(0, 60)}`);
     return v;
   };
-  if (typeof r.prompt === "string") return { prompt: [{ role: "user", content: str("prompt") }], chosen: str("chosen"), rejected: str("rejected") };
+  if (r.prompt !== undefined) return { prompt: parsePrompt(r.prompt, where), chosen: str("chosen"), rejected: str("rejected") };
   if (typeof r.instruction === "string") {
     const input = typeof r.input === "string" && r.input.length > 0 ? `\n\n${r.input}` : "";
     return { prompt: [{ role: "user", content: str("instruction") + input }], chosen: str("chosen"), rejected: str("rejected") };
@@ -62,28 +93,56 @@ export function parsePreferenceLine(line: string, where = "line"): PreferencePai
   throw new PreferenceDataError(`${where}: expected {"prompt","chosen","rejected"}, {"instruction","input","chosen","rejected"} or HH-RLHF {"chosen","rejected"}, got keys ${Object.keys(r).join(", ")}`);
 }
 
+/** One JSONL line in any of the pair formats. */
+export function parsePreferenceLine(line: string, where = "line"): PreferencePair {
+  return parsePreferenceRecord(parseRecord(line, where), where);
+}
+
+function parseRating(r: Record<string, unknown>, where: string): RatedResponse {
+  if (typeof r.response !== "string") throw new PreferenceDataError(`${where}: expected "response" to be a string, got ${JSON.stringify(r.response)?.slice(0, 60)}`);
+  if (r.rating !== 1 && r.rating !== -1) throw new PreferenceDataError(`${where}: expected "rating" to be 1 or -1, got ${JSON.stringify(r.rating)}`);
+  return { prompt: parsePrompt(r.prompt, where), response: r.response, rating: r.rating };
+}
+
+/** Per prompt (same messages), every liked response over every disliked one, in first-seen order. */
+export function pairsFromRatings(rows: readonly RatedResponse[]): PreferencePair[] {
+  const groups = new Map<string, RatedResponse[]>();
+  for (const r of rows) {
+    const k = JSON.stringify(r.prompt.map((m) => [m.role, m.content]));
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups.values()].flatMap((g) =>
+    g.filter((r) => r.rating > 0).flatMap((good) => g.filter((r) => r.rating < 0).map((bad) => ({ prompt: good.prompt, chosen: good.response, rejected: bad.response }))),
+  );
+}
+
 /**
- * Every pair of a JSONL file. Records that cannot be parsed are counted in `skipped` (with the first
- * error) rather than thrown, since real dumps hold a few (e.g. HH-RLHF dialogues that differ early);
- * pairs whose two responses are identical carry no preference and are skipped too.
+ * Every pair of a JSONL file, plus the pairs its rating lines make (`pairsFromRatings`). Records that
+ * cannot be parsed are counted in `skipped` (with the first error) rather than thrown, since real dumps
+ * hold a few (e.g. HH-RLHF dialogues that differ early); pairs whose two responses are identical carry
+ * no preference and are skipped too.
  */
 export function loadPreferences(path: string): { pairs: PreferencePair[]; skipped: number; firstError: string | null } {
-  const pairs: PreferencePair[] = [];
+  const parsed: PreferencePair[] = [];
+  const rated: RatedResponse[] = [];
   let skipped = 0;
   let firstError: string | null = null;
   readFileSync(path, "utf8").split("\n").forEach((line, i) => {
     if (line.trim() === "") return;
+    const where = `${path}:${i + 1}`;
     try {
-      const pair = parsePreferenceLine(line, `${path}:${i + 1}`);
-      if (pair.chosen === pair.rejected) skipped++;
-      else pairs.push(pair);
+      const r = parseRecord(line, where);
+      if (r.rating !== undefined) rated.push(parseRating(r, where));
+      else parsed.push(parsePreferenceRecord(r, where));
     } catch (e) {
       if (!(e instanceof PreferenceDataError)) throw e;
       skipped++;
       firstError ??= e.message;
     }
   });
-  return { pairs, skipped, firstError };
+  const all = [...parsed, ...pairsFromRatings(rated)];
+  const pairs = all.filter((p) => p.chosen !== p.rejected);
+  return { pairs, skipped: skipped + all.length - pairs.length, firstError };
 }
 
 /**
