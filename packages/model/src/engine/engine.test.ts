@@ -146,6 +146,22 @@ test("top logprobs of each generated position equal the top tokens of model.forw
   expect(() => engine.generate([{ ...greedy([1]), topLogprobs: 21 }])).toThrow(/topLogprobs/);
 });
 
+test("scorePromptsTop ranks each scored position like the top logprobs of generation", async () => {
+  const [r] = await engine.generate([{ ...greedy([2, 7, 1], 5), temperature: 0.9, seed: 4, topLogprobs: 4 }]);
+  const seq = [2, 7, 1, ...r!.tokens];
+  const [scored, short] = await engine.scorePromptsTop([seq, [9]], 4);
+  expect(scored!.logprobs).toEqual(await engine.scorePrompt(seq));
+  expect(scored!.top.length).toBe(seq.length - 1);
+  // The positions that generated r's tokens: same ids; logprobs from the training forward within 1e-4.
+  r!.topLogprobs!.forEach((top, i) => {
+    const again = scored!.top[2 + i]!;
+    expect(again.map((a) => a.id)).toEqual(top.map((a) => a.id));
+    again.forEach((a, k) => expect(Math.abs(a.logprob - top[k]!.logprob)).toBeLessThan(1e-4));
+  });
+  expect(short).toEqual({ logprobs: [], top: [] });
+  expect(() => engine.scorePromptsTop([seq], 0)).toThrow(/n must be/);
+});
+
 test("a request's own signal cancels it alone; the others go on and its slot is reused", async () => {
   const alone = async (p: number[]) => (await engine.generate([greedy(p, 8)]))[0]!.tokens;
   const ctl = new AbortController();
@@ -222,6 +238,7 @@ test("no GPU memory is left behind by generate or scorePrompts", async () => {
   const run = async () => {
     await engine.generate([...prompts.map((p) => greedy(p, 5)), { prompt: [3], maxTokens: 5, topK: 4, presencePenalty: 0.5, frequencyPenalty: 0.5, topLogprobs: 3 }]);
     await engine.scorePrompts(prompts);
+    await engine.scorePromptsTop(prompts, 2);
   };
   await run();
   const before = runtime().pool.stats.inUseBytes;

@@ -121,6 +121,18 @@ export class Engine {
 
   /** log p(ids[t] | ids[< t]) for t = 1 .. n−1 of each sequence (length n − 1), one batched forward. */
   scorePrompts(seqs: readonly number[][]): Promise<number[][]> {
+    return this.score(seqs, 0).then((scored) => scored.map((s) => s.logprobs));
+  }
+
+  /** scorePrompts, plus the `n` (1..20) most likely tokens at each scored position t = 1 .. n−1, most likely first. */
+  scorePromptsTop(seqs: readonly number[][], n: number): Promise<{ logprobs: number[]; top: TokenLogprob[][] }[]> {
+    if (!Number.isInteger(n) || n < 1 || n > Math.min(MAX_TOP_LOGPROBS, this.model.config.vocabSize)) {
+      throw new ConfigError(`scorePromptsTop: n must be an integer in 1..${Math.min(MAX_TOP_LOGPROBS, this.model.config.vocabSize)}, got ${n}`);
+    }
+    return this.score(seqs, n);
+  }
+
+  private score(seqs: readonly number[][], topN: number): Promise<{ logprobs: number[]; top: TokenLogprob[][] }[]> {
     const { contextLength, vocabSize: V } = this.model.config;
     for (const s of seqs) {
       if (s.length < 1 || s.length > contextLength || s.some((t) => !Number.isInteger(t) || t < 0 || t >= V)) {
@@ -140,8 +152,17 @@ export class Engine {
             targets.set(s.slice(1), b * T);
           });
           const { logits } = this.model.forward(Tensor.from(ids, [B, T]));
-          const nll = (await crossEntropyPerToken(logits, Tensor.from(targets)).read()) as Float32Array; // (B·T)
-          return seqs.map((s, b) => Array.from(nll.subarray(b * T, b * T + s.length - 1), (v) => -v));
+          const ranked = topN > 0 ? topLogprobRows(logits, topN) : null; // (B·T, topN, 2) u32
+          const [nllRaw, topRaw] = await Promise.all([crossEntropyPerToken(logits, Tensor.from(targets)).read(), ranked?.read()]);
+          const nll = nllRaw as Float32Array; // (B·T)
+          const top = topRaw ? new Uint32Array(topRaw) : null;
+          const topLp = top ? new Float32Array(top.buffer) : null;
+          // Position t's logits predict token t + 1: scored position i of sequence b reads row b·T + i.
+          const alternatives = (row: number) => Array.from({ length: topN }, (_, k) => ({ id: top![(row * topN + k) * 2]!, logprob: topLp![(row * topN + k) * 2 + 1]! }));
+          return seqs.map((s, b) => ({
+            logprobs: Array.from(nll.subarray(b * T, b * T + s.length - 1), (v) => -v),
+            top: top ? Array.from({ length: s.length - 1 }, (_, i) => alternatives(b * T + i)) : [],
+          }));
         }),
       ),
     );
