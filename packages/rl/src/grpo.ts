@@ -6,7 +6,7 @@
  */
 import { AdamW } from "@forno/gpu";
 import { Rng, type GPT } from "@forno/model";
-import { clippedUpdate, collectRollout, rolloutKl, type RewardFn } from "./rollout.ts";
+import { clippedUpdate, collectRollout, rolloutKl, type RewardFn, type TrainerState } from "./rollout.ts";
 import type { SampleOptions, Sampler } from "./sampler.ts";
 
 /** Advantages for rewards laid out as consecutive groups of G: (r − group mean) / (group std + eps), population std. */
@@ -60,7 +60,7 @@ export interface GrpoStats {
 
 export class GrpoTrainer {
   readonly opt: AdamW;
-  private readonly rng: Rng;
+  private rng: Rng;
   private steps = 0;
 
   constructor(
@@ -72,6 +72,16 @@ export class GrpoTrainer {
   ) {
     this.opt = new AdamW(policy.parameters(), { lr: o.lr, weightDecay: 0 });
     this.rng = Rng.fromSeed(o.seed ?? 1);
+  }
+
+  state(): TrainerState {
+    return { steps: this.steps, rng: this.rng.state() };
+  }
+
+  /** Continues from a saved `state()` (the caller restores the weights and `opt`'s moments). */
+  restore(s: TrainerState): void {
+    this.steps = s.steps;
+    this.rng = Rng.fromState(s.rng);
   }
 
   /** G samples for each of `prompts`, then the update; throws NonFiniteError before applying a NaN/inf step. */

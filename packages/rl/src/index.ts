@@ -8,7 +8,7 @@ export { parsePreferenceLine, parsePreferenceRecord, loadPreferences, encodePair
 export { ScalarHead } from "./heads.ts";
 export { RewardModel, packPairs, rewardModelLoss, rewardModelStep, evaluateRewardModel, type EncodedPair, type RewardStepStats, type RewardMetrics } from "./reward-model.ts";
 export { pairLogprobs, referenceLogprobs, dpoLoss, dpoRewards, dpoStep, type DpoStats } from "./dpo.ts";
-export { collectRollout, clippedUpdate, rolloutKl, rewardModelFn, type RewardFn, type Rollout, type UpdateTargets, type UpdateOptions, type UpdateStats } from "./rollout.ts";
+export { collectRollout, clippedUpdate, rolloutKl, rewardModelFn, type RewardFn, type Rollout, type TrainerState, type UpdateTargets, type UpdateOptions, type UpdateStats } from "./rollout.ts";
 export { gae, whiten, AdaptiveKlController, FixedKlController, PpoTrainer, type KlController, type PpoOptions, type PpoStats } from "./ppo.ts";
 export { groupAdvantages, k3, GrpoTrainer, type GrpoOptions, type GrpoStats } from "./grpo.ts";
 export { bestOfN, majority, majorityVote, type BestOfN } from "./best-of-n.ts";

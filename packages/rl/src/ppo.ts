@@ -8,7 +8,7 @@
 import { AdamW } from "@forno/gpu";
 import { Rng, type GPT } from "@forno/model";
 import { ScalarHead } from "./heads.ts";
-import { clippedUpdate, collectRollout, rolloutKl, type RewardFn } from "./rollout.ts";
+import { clippedUpdate, collectRollout, rolloutKl, type RewardFn, type TrainerState } from "./rollout.ts";
 import type { SampleOptions, Sampler } from "./sampler.ts";
 
 /**
@@ -77,6 +77,8 @@ export interface PpoOptions {
   gradClip?: number;
   kl: KlController;
   seed?: number;
+  /** A trained value head to continue from (a checkpoint's); default zeros. */
+  valueHead?: { weight: Float32Array; bias: number };
 }
 
 export interface PpoStats {
@@ -98,7 +100,7 @@ export interface PpoStats {
 export class PpoTrainer {
   readonly valueHead: ScalarHead;
   readonly opt: AdamW;
-  private readonly rng: Rng;
+  private rng: Rng;
   private steps = 0;
 
   constructor(
@@ -108,9 +110,20 @@ export class PpoTrainer {
     readonly reward: RewardFn,
     readonly o: PpoOptions,
   ) {
-    this.valueHead = new ScalarHead(policy.config.nEmbd);
+    this.valueHead = new ScalarHead(policy.config.nEmbd, o.valueHead?.weight, o.valueHead?.bias);
     this.opt = new AdamW([...policy.parameters(), ...this.valueHead.parameters()], { lr: o.lr, weightDecay: 0 });
     this.rng = Rng.fromSeed(o.seed ?? 1);
+  }
+
+  state(): TrainerState {
+    return { steps: this.steps, rng: this.rng.state(), klCoef: this.o.kl.value };
+  }
+
+  /** Continues from a saved `state()` (the caller restores the weights, the value head and `opt`'s moments). */
+  restore(s: TrainerState): void {
+    this.steps = s.steps;
+    this.rng = Rng.fromState(s.rng);
+    if (s.klCoef !== undefined) this.o.kl.value = s.klCoef;
   }
 
   /** One rollout on `prompts` and its K-epoch update; throws NonFiniteError before applying a NaN/inf step. */

@@ -4,7 +4,7 @@
  * sequences. Rewards come from a `RewardFn`: a verifiable checker or the reward model (`rewardModelFn`).
  */
 import { add, AdamW, backward, clipGradNorm, matmul, noGrad, scale, scope, Tensor, zeroGrad } from "@forno/gpu";
-import type { GPT } from "@forno/model";
+import type { GPT, RngState } from "@forno/model";
 import { assertFinite } from "./errors.ts";
 import { logprob } from "@forno/gpu";
 import type { ScalarHead } from "./heads.ts";
@@ -12,6 +12,16 @@ import { clippedPolicyLoss, clippedValueLoss } from "./ops/losses.ts";
 import type { RewardModel } from "./reward-model.ts";
 import type { SampleOptions, Sampler } from "./sampler.ts";
 import { packSequences, tokenLogprobs, uploadBatch, type PackedBatch, type Sequence } from "./sequences.ts";
+
+/**
+ * What a PPO or GRPO learner needs beyond its weights and optimizer (`opt`) to continue a run exactly:
+ * the steps it has taken, its minibatch RNG and, for PPO, the KL coefficient β the controller reached.
+ */
+export interface TrainerState {
+  steps: number;
+  rng: RngState;
+  klCoef?: number;
+}
 
 /** Scores (one per sequence) of prompt + response token sequences. */
 export type RewardFn = (seqs: readonly Sequence[]) => Promise<number[]>;
