@@ -2,17 +2,21 @@
  * The `ppo` stage (InstructGPT style): the SFT assistant answers arithmetic training problems; the reward
  * model from the `reward` stage scores each answer at its last token, a per-token KL penalty (adaptive
  * β) keeps the policy near the SFT model, a value head and GAE give advantages, and clipped policy and
- * value losses update it over several epochs. Output: runs/<run>/ppo.
+ * value losses update it over several epochs. Output: runs/<run>/ppo; each checkpoint keeps the value head
+ * (value-head.safetensors), the optimizer's moments, β and the RNGs, so --resume continues exactly.
  */
 import { Engine, GPT, latestCheckpoint, loadCheckpoint, Rng } from "@forno/model";
-import { AdaptiveKlController, engineSampler, PpoTrainer, RewardModel, rewardModelFn, type PpoStats } from "@forno/rl";
+import { AdaptiveKlController, engineSampler, PpoTrainer, RewardModel, rewardModelFn, type PpoStats, type TrainerState } from "@forno/rl";
 import { ROLE_TOKENS } from "@forno/tokenizer";
 import { UsageError, type Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { Progress } from "../progress.ts";
 import { runPaths } from "../run-dir.ts";
 import { loadHead } from "./reward.ts";
-import { loadSftPolicy, problemPrompt, StageRun, trainProblems } from "./rl-common.ts";
+import { loadSftPolicy, problemPrompt, trainProblems } from "./rl-common.ts";
+import { StageRun } from "./stage-run.ts";
+
+const VALUE_HEAD_FILE = "value-head.safetensors";
 
 export function loadRewardModel(opts: Options): { rm: RewardModel; dir: string } {
   const dir = opts.rewardModel ? String(opts.rewardModel) : latestCheckpoint(runPaths(opts).root + "/reward");
@@ -28,17 +32,24 @@ export async function ppoStage(opts: Options): Promise<PpoStats[]> {
   const policy = await loadSftPolicy(opts, "ppo");
   const { rm, dir: rmDir } = loadRewardModel(opts);
   const run = new StageRun(opts, "ppo");
-  const resumed = run.resumeFrom(opts);
+  const resumed = run.resume(opts, VALUE_HEAD_FILE);
   const model = new GPT(policy.config, resumed?.weights ?? policy.weights);
   const reference = new GPT(policy.config, policy.weights);
   const problems = trainProblems(steps * rl.ppoPrompts, 900, preset.task);
   const end = policy.tokenizer.specialId(ROLE_TOKENS.assistant.end);
-  const trainer = new PpoTrainer(model, reference, engineSampler(new Engine(model, { maxBatch: 16 }), Rng.fromSeed(13 + (resumed?.step ?? 0))), rewardModelFn(rm), {
+  const samplerRng = resumed?.rng.sampler ? Rng.fromState(resumed.rng.sampler) : Rng.fromSeed(13);
+  const trainer = new PpoTrainer(model, reference, engineSampler(new Engine(model, { maxBatch: 16 }), samplerRng), rewardModelFn(rm), {
     sample: { maxNewTokens: 8, temperature: 1, stopIds: [end] },
     lr: Number(opts.lr ?? rl.ppoLr),
-    kl: new AdaptiveKlController(rl.ppoKl, rl.ppoTargetKl, 10 * steps),
-    seed: 31 + (resumed?.step ?? 0),
+    // The horizon comes from the preset, not --steps, so a run resumed with more steps adapts β alike.
+    kl: new AdaptiveKlController(rl.ppoKl, rl.ppoTargetKl, 10 * rl.ppoSteps),
+    seed: 31,
+    valueHead: resumed?.head ?? undefined,
   });
+  if (resumed) {
+    resumed.restoreOptimizer(trainer.opt, model);
+    trainer.restore(resumed.extra.trainer as TrainerState);
+  }
   console.log(`ppo: from ${policy.from}, reward model ${rmDir}${resumed ? ` (resuming at step ${resumed.step})` : ""}; ${steps} steps of ${rl.ppoPrompts} problems; adaptive KL from β ${rl.ppoKl} (target ${rl.ppoTargetKl})`);
   const bar = new Progress({ label: "ppo", total: steps, unit: "steps" });
   const all: PpoStats[] = [];
@@ -46,9 +57,9 @@ export async function ppoStage(opts: Options): Promise<PpoStats[]> {
     const prompts = problems.slice((step - 1) * rl.ppoPrompts, step * rl.ppoPrompts).map((p) => problemPrompt(policy.tokenizer, p));
     const stats = { ...(await trainer.step(prompts)), step };
     all.push(stats);
-    run.log(stats as never);
+    run.log({ ...stats });
     bar.update(step, { reward: stats.reward, kl: stats.kl, beta: stats.beta });
-    if (step % rl.checkpointEvery === 0 || step === steps) await run.save(step, model, policy.tokenizerDir);
+    if (step % rl.checkpointEvery === 0 || step === steps) await run.save(step, { model, opt: trainer.opt, head: { file: VALUE_HEAD_FILE, head: trainer.valueHead }, rng: { sampler: samplerRng }, extra: { trainer: trainer.state() }, tokenizerDir: policy.tokenizerDir });
   }
   console.log(`ppo: last reward ${all.at(-1)?.reward.toFixed(3) ?? "n/a"}, KL ${all.at(-1)?.kl.toFixed(3) ?? "n/a"} → ${run.dir}`);
   return all;

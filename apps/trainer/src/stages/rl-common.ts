@@ -1,12 +1,10 @@
 /**
  * What the reward and RL stages share: the SFT policy they start from, arithmetic prompts from the
- * training split with a verifiable reward, arithmetic preference pairs (the right answer over a wrong
- * one), stage directories with metrics and checkpoints, and resuming a policy from its newest one.
+ * training split with a verifiable reward, and arithmetic preference pairs (the right answer over a
+ * wrong one). Stage directories and checkpoints are `stage-run.ts`'s job.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import {
-  checkpointName, directAnswer, GPT, isArithmeticCorrect, latestCheckpoint, loadCheckpoint, questionText, Rng, sampleProblem, saveCheckpoint,
+  directAnswer, isArithmeticCorrect, latestCheckpoint, loadCheckpoint, questionText, Rng, sampleProblem,
   type ArithmeticOptions, type ArithmeticProblem, type GPTConfig,
 } from "@forno/model";
 import type { PreferencePair, Sequence } from "@forno/rl";
@@ -65,42 +63,4 @@ export function arithmeticPairs(n: number, seed: number, task: ArithmeticOptions
     const wrong = digits.join("") === right ? String(Number(right) + 1) : digits.join("");
     return { prompt: [{ role: "user", content: questionText(p) }], chosen: right, rejected: wrong };
   });
-}
-
-/** A stage's directory, its metrics log (restarted unless resuming) and its checkpoints. */
-export class StageRun {
-  readonly dir: string;
-  readonly metrics: string;
-
-  constructor(opts: Options, readonly name: string) {
-    this.dir = join(runPaths(opts).root, name);
-    mkdirSync(this.dir, { recursive: true });
-    this.metrics = join(this.dir, "metrics.jsonl");
-    if (!opts.resume || !existsSync(this.metrics)) writeFileSync(this.metrics, "");
-  }
-
-  /** The step and weights to continue from when --resume finds a checkpoint; metrics past it are dropped. */
-  resumeFrom(opts: Options): { step: number; weights: Map<string, Float32Array> } | null {
-    const dir = opts.resume ? latestCheckpoint(this.dir) : null;
-    if (!dir) return null;
-    const ck = loadCheckpoint(dir);
-    const step = ck.state?.step ?? 0;
-    const kept = readFileSync(this.metrics, "utf8").split("\n").filter((l) => l && JSON.parse(l).step <= step);
-    writeFileSync(this.metrics, kept.map((l) => l + "\n").join(""));
-    return { step, weights: new Map([...ck.params].map(([k, v]) => [k, v.data])) };
-  }
-
-  log(record: Record<string, number | string | boolean>): void {
-    appendFileSync(this.metrics, JSON.stringify(record) + "\n");
-  }
-
-  async save(step: number, model: GPT, tokenizerDir: string, metadata: Record<string, unknown> = {}): Promise<string> {
-    const dir = join(this.dir, checkpointName(step));
-    await saveCheckpoint(dir, { config: model.config, params: await model.toHost(), tokenizerDir, state: { step, metadata } });
-    return dir;
-  }
-
-  records(): Record<string, number>[] {
-    return readFileSync(this.metrics, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
-  }
 }

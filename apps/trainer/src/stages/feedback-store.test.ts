@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { openSqliteStore, toJsonl, type Store } from "@forno/db";
+import { initRuntime } from "@forno/gpu";
+import { encodePair, loadPreferences } from "@forno/rl";
+import { UsageError } from "../args.ts";
+import { resolvePreset } from "../presets.ts";
+import { tinySftRun } from "../testing/tiny-sft.ts";
+import { readStorePairs } from "./feedback-store.ts";
+import { rewardSources, STORE_SOURCE } from "./reward-data.ts";
+import { rewardStage } from "./reward.ts";
+import { loadSftPolicy } from "./rl-common.ts";
+
+setDefaultTimeout(60_000);
+
+const runs: string[] = [];
+afterAll(() => runs.forEach((r) => rmSync(r, { recursive: true, force: true })));
+beforeAll(() => initRuntime());
+
+async function run(): Promise<string> {
+  const r = await tinySftRun();
+  runs.push(r);
+  return r;
+}
+
+const base = { model: "forno-sft", sampling: {}, tokenIds: [1], logprobs: null, promptTokens: 3, completionTokens: 1, latencyMs: 1, finishReason: "stop" };
+
+/** What the server stores for a chat completion with n = 2 (one conversation, two choices), then feedback on it. */
+async function storeFeedback(store: Store): Promise<void> {
+  const messages = [{ role: "user" as const, content: "What is 12 + 30?" }];
+  await store.saveResponses({ messages }, [{ ...base, id: "chatcmpl-1", choiceIndex: 0, text: "42" }, { ...base, id: "chatcmpl-1", choiceIndex: 1, text: "43" }]);
+  await store.saveResponses({ messages: [{ role: "user", content: "hello" }] }, [{ ...base, id: "chatcmpl-2", choiceIndex: 0, text: "hi, how are you?" }, { ...base, id: "chatcmpl-2", choiceIndex: 1, text: "go away" }]);
+  await store.addFeedback({ responseId: "chatcmpl-1", choiceIndex: 0, rating: 1 });
+  await store.addFeedback({ responseId: "chatcmpl-1", choiceIndex: 1, rating: -1 });
+  await store.addComparison({ chosen: { responseId: "chatcmpl-2", choiceIndex: 0 }, rejected: { responseId: "chatcmpl-2", choiceIndex: 1 } });
+}
+
+test("feedback stored through the server's store is the reward stage's training data with --from-db", async () => {
+  const r = await run();
+  const store = await openSqliteStore(join(r, "db")); // where `bun run serve --run r` keeps it
+  await storeFeedback(store);
+  await store.close();
+  const opts = { run: r, preset: "smoke", "from-db": true, "db-only": true };
+  const policy = await loadSftPolicy(opts, "reward");
+  const sources = await rewardSources(opts, policy, resolvePreset(opts));
+  expect(sources.map((s) => s.name)).toEqual([STORE_SOURCE]);
+  const expected = [
+    { prompt: [{ role: "user" as const, content: "hello" }], chosen: "hi, how are you?", rejected: "go away" },
+    { prompt: [{ role: "user" as const, content: "What is 12 + 30?" }], chosen: "42", rejected: "43" },
+  ].map((p) => encodePair(policy.tokenizer, p, policy.config.contextLength));
+  expect(sources[0]!.train).toEqual(expected);
+
+  // Mixed by default: the built-in sources stay, the store's pairs come on top.
+  const mixed = await rewardSources({ ...opts, "db-only": false, hh: "none" }, policy, resolvePreset(opts));
+  expect(mixed.map((s) => s.name)).toEqual(["arithmetic (right vs near miss)", "instructions (polite vs rude)", STORE_SOURCE]);
+
+  await rewardStage({ ...opts, steps: 2 });
+  expect(readFileSync(join(r, "reward", "report.md"), "utf8")).toContain(`| ${STORE_SOURCE} | 0 | — | — | only 2 pairs, all used for training |`);
+  expect(readFileSync(join(r, "reward", "metrics.jsonl"), "utf8").trim().split("\n")).toHaveLength(2);
+});
+
+test("the export's JSONL (GET /v1/feedback/export) loads into the same pairs --from-db reads", async () => {
+  const r = await run();
+  const store = await openSqliteStore(join(r, "db"));
+  await storeFeedback(store);
+  const jsonl = toJsonl((await store.exportFeedback()).pairs); // the bytes the endpoint sends
+  await store.close();
+  const file = join(r, "export.jsonl");
+  writeFileSync(file, jsonl);
+  const loaded = loadPreferences(file);
+  expect(loaded.skipped).toBe(0);
+  expect(loaded.pairs).toEqual((await readStorePairs({ run: r, "from-db": join(r, "db", "forno.db") }, "reward"))!.pairs);
+  expect(loaded.pairs).toHaveLength(2);
+});
+
+test("a store without usable pairs, or no store at all, is a usage error that says what it found", async () => {
+  const r = await run();
+  await expect(readStorePairs({ run: r, "from-db": true }, "reward")).rejects.toThrow(/no feedback store at .*db\/forno\.db/);
+  const store = await openSqliteStore(join(r, "db"));
+  await store.saveResponses({ prompt: "2+2=" }, [{ ...base, id: "cmpl-1", choiceIndex: 0, text: "4" }]);
+  await store.addFeedback({ responseId: "cmpl-1", choiceIndex: 0, rating: 1 });
+  await store.close();
+  const err = await readStorePairs({ run: r, "from-db": true }, "reward").catch((e) => e);
+  expect(err).toBeInstanceOf(UsageError);
+  expect(err.message).toContain("no usable preference pairs");
+  expect(err.message).toContain("found 0 comparisons (ties excluded) and 1 rated responses (1 liked, 0 disliked)");
+});
