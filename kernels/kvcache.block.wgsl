@@ -1,151 +1,168 @@
 // kvcache.block: one whole transformer block of the decode step in one dispatch, for CPU adapters
-// (llvmpipe), where each dispatch costs ~100-300 µs and a few sequences' matrices are small: one
+// (llvmpipe), where each dispatch costs tens of µs and a few sequences' matrices are small: one
 // workgroup per sequence runs the block's phases in order, separated by workgroup + storage barriers,
-// with its intermediates in a per-row global scratch area:
+// with its intermediates in a per-row global scratch area (barriers stay in the entry point: on llvmpipe
+// a barrier inside a helper function does not synchronise):
 //   a = ln_1(x); qkv = a·Wqkv + b (k, v go straight into the cache at (slot, pos)); y = attention of q
-//   over the cache (per head: an online softmax per invocation over t = lid, lid + WG, …, merged through
-//   scratch); x += y·Wproj + b; a = ln_2(x); f = gelu(a·Wfc + b); x += f·Wfc2 + b.
+//   over the cache; x += y·Wproj + b; a = ln_2(x); f = gelu(a·Wfc + b); x += f·Wfc2 + b.
+// Attention gives each head G invocations (G = WG / NH rounded down to a power of two; heads beyond
+// WG / G take further rounds); each runs an online softmax over positions j, j + G, … and the head's G
+// partial states are merged through scratch.
 // The same math as gpt.ts (and as the per-op decode path in kvcache.linear.wgsl + attention.decode.wgsl,
 // which GPUs and bigger batches use: one workgroup per sequence would leave a GPU idle, and it reads every
-// weight once per sequence instead of once per 8). Measured on llvmpipe, tiny preset, batch 1, profiled:
-// 1.2 ms per block with storage-buffer weights, 0.55 ms with textures, against ~5 × 0.3 ms for "ops".
-// @binding(0) params: { C: u32, NH: u32, Tmax: u32, S: u32, eps: f32, scale: f32 }
-//             S = scratch words per row = 7C + 2·WG + WG·HS; scale = 1/√HS
-// @binding(1) x: array<vec4f>, (rows, C/4) residual stream (read-write, updated in place)
+// weight once per sequence instead of once per R rows). On llvmpipe each load instruction costs about the
+// same whatever it loads, so everything is read as vec4s: 4 weight texels per vec4 of activations.
+// @binding(0) params: { C4: u32, NH: u32, Tmax: u32, S4: u32, eps: f32, scale: f32 }
+//             C4 = C / 4; S4 = scratch vec4s per row = 7·C4 + WG + WG·HS4; scale = 1/√HS
+// @binding(1) x: array<vec4f>, (rows, C4) residual stream (read-write, updated in place)
 // @binding(2) rowinfo: array<u32>, (rows, 4): [token, slot, pos, unused] (read)
-// @binding(3) vecs: array<f32>, (13C): ln_1 w, ln_1 b, c_attn b (3C), attn c_proj b, ln_2 w, ln_2 b,
+// @binding(3) vecs: array<vec4f>, (13C / 4): ln_1 w, ln_1 b, c_attn b (3C), attn c_proj b, ln_2 w, ln_2 b,
 //             c_fc b (4C), mlp c_proj b (zeros for a model without biases) (read)
 // @binding(4..7) wqkv (C, 3C), wproj (C, C), wfc (C, 4C), wfc2 (4C, C): texture_2d<f32> rgba32float of
 //             K rows × N/4 texels, texel (n4, k) = weight[k, 4n4 .. 4n4 + 3] (kvcache.pack.wgsl) (read)
-// @binding(8) kc, @binding(9) vc: array<f32>, (slots, Tmax, C) caches (read-write: (slot, pos) written)
-// @binding(10) scratch: array<f32>, (rows, S): a (C), q (C), y (C), f (4C), m (WG), l (WG), acc (WG·HS)
-// Defines: HS. Override WG. Dispatch (rows).
-struct Params { C: u32, NH: u32, Tmax: u32, S: u32, eps: f32, scale: f32 }
+// @binding(8) kc, @binding(9) vc: array<vec4f>, (slots, Tmax, C4) caches (read-write: (slot, pos) written)
+// @binding(10) scratch: array<vec4f>, (rows, S4): a (C4), q (C4), y (C4), f (4·C4), (m, l, _, _) (WG),
+//             acc (WG·HS4)
+// Defines: HS4 = HS / 4, G (invocations per head, a power of two ≤ WG). Override WG. Dispatch (rows).
+struct Params { C4: u32, NH: u32, Tmax: u32, S4: u32, eps: f32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> x: array<vec4f>;
 @group(0) @binding(2) var<storage, read> rowinfo: array<u32>;
-@group(0) @binding(3) var<storage, read> vecs: array<f32>;
+@group(0) @binding(3) var<storage, read> vecs: array<vec4f>;
 @group(0) @binding(4) var wqkv: texture_2d<f32>;
 @group(0) @binding(5) var wproj: texture_2d<f32>;
 @group(0) @binding(6) var wfc: texture_2d<f32>;
 @group(0) @binding(7) var wfc2: texture_2d<f32>;
-@group(0) @binding(8) var<storage, read_write> kc: array<f32>;
-@group(0) @binding(9) var<storage, read_write> vc: array<f32>;
-@group(0) @binding(10) var<storage, read_write> scratch: array<f32>;
+@group(0) @binding(8) var<storage, read_write> kc: array<vec4f>;
+@group(0) @binding(9) var<storage, read_write> vc: array<vec4f>;
+@group(0) @binding(10) var<storage, read_write> scratch: array<vec4f>;
 
-const HS = {{HS}}u;
-override WG: u32 = 64u;
+const HS4 = {{HS4}}u;
+const G = {{G}}u;
+override WG: u32 = 32u;
 const NEG = -3.0e38;
 const SQRT_2_OVER_PI = 0.7978845608028654;
 
-fn sync() {
-  storageBarrier();
-  workgroupBarrier();
-}
-
-fn xAt(row: u32, k: u32) -> f32 {
-  return x[row + k / 4u][k % 4u];
-}
-
-fn bias4(o: u32) -> vec4f {
-  return vec4f(vecs[o], vecs[o + 1u], vecs[o + 2u], vecs[o + 3u]);
-}
-
-// scratch[a0 + c] = LayerNorm(x row) with the weight at vecs[w0] and shift at vecs[w0 + C].
+// scratch[a0 + c4] = LayerNorm(x row) with the weight at vecs[w0] and shift at vecs[w0 + C4]. Every
+// invocation computes the row's statistics itself: 2·C4 loads, cheaper than a reduction's barriers.
 fn layerNorm(lid: u32, row: u32, a0: u32, w0: u32) {
-  let C = p.C;
+  let C4 = p.C4;
+  let C = f32(4u * C4);
   var s = 0.0;
-  for (var k = 0u; k < C; k++) { s += xAt(row, k); }
-  let mean = s / f32(C);
+  for (var k = 0u; k < C4; k++) { s += dot(x[row + k], vec4f(1.0)); }
+  let mean = s / C;
   var v = 0.0;
-  for (var k = 0u; k < C; k++) { let d = xAt(row, k) - mean; v += d * d; }
-  let rstd = 1.0 / sqrt(v / f32(C) + p.eps);
-  for (var c = lid; c < C; c += WG) { scratch[a0 + c] = (xAt(row, c) - mean) * rstd * vecs[w0 + c] + vecs[w0 + C + c]; }
+  for (var k = 0u; k < C4; k++) { let d = x[row + k] - mean; v += dot(d, d); }
+  let rstd = 1.0 / sqrt(v / C + p.eps);
+  for (var c = lid; c < C4; c += WG) { scratch[a0 + c] = (x[row + c] - mean) * rstd * vecs[w0 + c] + vecs[w0 + C4 + c]; }
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let lid = lid3.x;
   let b = wid.x;
-  let C = p.C;
-  let C4 = C / 4u;
+  let C4 = p.C4;
   let row = b * C4;
   let slot = rowinfo[b * 4u + 1u];
   let pos = rowinfo[b * 4u + 2u];
-  let s0 = b * p.S;
+  let s0 = b * p.S4;
   let aOff = s0;
-  let qOff = s0 + C;
-  let yOff = s0 + 2u * C;
-  let fOff = s0 + 3u * C;
-  let mOff = s0 + 7u * C;
-  let lOff = mOff + WG;
-  let accOff = lOff + WG;
-  let cacheRow = (slot * p.Tmax + pos) * C;
+  let qOff = s0 + C4;
+  let yOff = s0 + 2u * C4;
+  let fOff = s0 + 3u * C4;
+  let mlOff = s0 + 7u * C4;
+  let accOff = mlOff + WG;
+  let cache0 = slot * p.Tmax * C4;
+  let cacheRow = cache0 + pos * C4;
 
   layerNorm(lid, row, aOff, 0u);
-  sync();
+  storageBarrier(); workgroupBarrier();
   for (var n4 = lid; n4 < 3u * C4; n4 += WG) {
-    var acc = bias4(2u * C + n4 * 4u);
-    for (var k = 0u; k < C; k++) { acc += scratch[aOff + k] * textureLoad(wqkv, vec2u(n4, k), 0); }
-    for (var i = 0u; i < 4u; i++) {
-      let c = n4 * 4u + i;
-      if (c < C) { scratch[qOff + c] = acc[i] * p.scale; }
-      else if (c < 2u * C) { kc[cacheRow + c - C] = acc[i]; }
-      else { vc[cacheRow + c - 2u * C] = acc[i]; }
+    var acc = vecs[2u * C4 + n4];
+    for (var k4 = 0u; k4 < C4; k4++) {
+      let a = scratch[aOff + k4];
+      let k = 4u * k4;
+      acc += a.x * textureLoad(wqkv, vec2u(n4, k), 0) + a.y * textureLoad(wqkv, vec2u(n4, k + 1u), 0)
+           + a.z * textureLoad(wqkv, vec2u(n4, k + 2u), 0) + a.w * textureLoad(wqkv, vec2u(n4, k + 3u), 0);
     }
+    if (n4 < C4) { scratch[qOff + n4] = acc * p.scale; }
+    else if (n4 < 2u * C4) { kc[cacheRow + n4 - C4] = acc; }
+    else { vc[cacheRow + n4 - 2u * C4] = acc; }
   }
-  sync();
-  for (var h = 0u; h < p.NH; h++) {
-    var acc: array<f32, HS>;
-    for (var d = 0u; d < HS; d++) { acc[d] = 0.0; }
+  storageBarrier(); workgroupBarrier();
+  let j = lid % G;
+  for (var h0 = 0u; h0 < p.NH; h0 += WG / G) {
+    let h = h0 + lid / G;
+    let live = h < p.NH;
+    var q: array<vec4f, HS4>;
+    var acc: array<vec4f, HS4>;
+    for (var d = 0u; d < HS4; d++) { q[d] = scratch[qOff + min(h, p.NH - 1u) * HS4 + d]; acc[d] = vec4f(0.0); }
     var m = NEG;
     var l = 0.0;
-    for (var t = lid; t <= pos; t += WG) {
-      let k0 = (slot * p.Tmax + t) * C + h * HS;
-      var s = 0.0;
-      for (var d = 0u; d < HS; d++) { s += scratch[qOff + h * HS + d] * kc[k0 + d]; }
-      let mNew = max(m, s);
-      let corr = exp(m - mNew);
-      let e = exp(s - mNew);
-      l = l * corr + e;
-      for (var d = 0u; d < HS; d++) { acc[d] = acc[d] * corr + e * vc[k0 + d]; }
-      m = mNew;
+    if (live) {
+      for (var t = j; t <= pos; t += G) {
+        let k0 = cache0 + t * C4 + h * HS4;
+        var s = 0.0;
+        for (var d = 0u; d < HS4; d++) { s += dot(q[d], kc[k0 + d]); }
+        let mNew = max(m, s);
+        let corr = exp(m - mNew);
+        let e = exp(s - mNew);
+        l = l * corr + e;
+        for (var d = 0u; d < HS4; d++) { acc[d] = acc[d] * corr + e * vc[k0 + d]; }
+        m = mNew;
+      }
     }
-    scratch[mOff + lid] = m;
-    scratch[lOff + lid] = l;
-    for (var d = 0u; d < HS; d++) { scratch[accOff + lid * HS + d] = acc[d]; }
-    sync();
-    // Invocation 0 always saw position 0, so the merged max is finite.
-    var M = NEG;
-    for (var i = 0u; i < WG; i++) { M = max(M, scratch[mOff + i]); }
-    var den = 0.0;
-    for (var i = 0u; i < WG; i++) { den += exp(scratch[mOff + i] - M) * scratch[lOff + i]; }
-    for (var d = lid; d < HS; d += WG) {
-      var num = 0.0;
-      for (var i = 0u; i < WG; i++) { num += exp(scratch[mOff + i] - M) * scratch[accOff + i * HS + d]; }
-      scratch[yOff + h * HS + d] = num / den;
+    scratch[mlOff + lid] = vec4f(m, l, 0.0, 0.0);
+    for (var d = 0u; d < HS4; d++) { scratch[accOff + lid * HS4 + d] = acc[d]; }
+    storageBarrier(); workgroupBarrier();
+    if (live) {
+      // The head's invocation j = 0 always saw position 0, so the merged max is finite.
+      let g0 = lid - j;
+      var M = NEG;
+      for (var i = 0u; i < G; i++) { M = max(M, scratch[mlOff + g0 + i].x); }
+      var den = 0.0;
+      for (var i = 0u; i < G; i++) { let ml = scratch[mlOff + g0 + i]; den += exp(ml.x - M) * ml.y; }
+      for (var d = j; d < HS4; d += G) {
+        var num = vec4f(0.0);
+        for (var i = 0u; i < G; i++) { num += exp(scratch[mlOff + g0 + i].x - M) * scratch[accOff + (g0 + i) * HS4 + d]; }
+        scratch[yOff + h * HS4 + d] = num / den;
+      }
     }
-    sync();
+    storageBarrier(); workgroupBarrier();
   }
   for (var n4 = lid; n4 < C4; n4 += WG) {
-    var acc = bias4(5u * C + n4 * 4u);
-    for (var k = 0u; k < C; k++) { acc += scratch[yOff + k] * textureLoad(wproj, vec2u(n4, k), 0); }
+    var acc = vecs[5u * C4 + n4];
+    for (var k4 = 0u; k4 < C4; k4++) {
+      let a = scratch[yOff + k4];
+      let k = 4u * k4;
+      acc += a.x * textureLoad(wproj, vec2u(n4, k), 0) + a.y * textureLoad(wproj, vec2u(n4, k + 1u), 0)
+           + a.z * textureLoad(wproj, vec2u(n4, k + 2u), 0) + a.w * textureLoad(wproj, vec2u(n4, k + 3u), 0);
+    }
     x[row + n4] += acc;
   }
-  sync();
-  layerNorm(lid, row, aOff, 6u * C);
-  sync();
-  for (var n4 = lid; n4 < C; n4 += WG) {
-    var y = bias4(8u * C + n4 * 4u);
-    for (var k = 0u; k < C; k++) { y += scratch[aOff + k] * textureLoad(wfc, vec2u(n4, k), 0); }
+  storageBarrier(); workgroupBarrier();
+  layerNorm(lid, row, aOff, 6u * C4);
+  storageBarrier(); workgroupBarrier();
+  for (var n4 = lid; n4 < 4u * C4; n4 += WG) {
+    var y = vecs[8u * C4 + n4];
+    for (var k4 = 0u; k4 < C4; k4++) {
+      let a = scratch[aOff + k4];
+      let k = 4u * k4;
+      y += a.x * textureLoad(wfc, vec2u(n4, k), 0) + a.y * textureLoad(wfc, vec2u(n4, k + 1u), 0)
+         + a.z * textureLoad(wfc, vec2u(n4, k + 2u), 0) + a.w * textureLoad(wfc, vec2u(n4, k + 3u), 0);
+    }
     let u = SQRT_2_OVER_PI * (y + 0.044715 * y * y * y);
-    let g = y / (1.0 + exp(clamp(-2.0 * u, vec4f(-80.0), vec4f(80.0))));
-    for (var i = 0u; i < 4u; i++) { scratch[fOff + n4 * 4u + i] = g[i]; }
+    scratch[fOff + n4] = y / (1.0 + exp(clamp(-2.0 * u, vec4f(-80.0), vec4f(80.0))));
   }
-  sync();
+  storageBarrier(); workgroupBarrier();
   for (var n4 = lid; n4 < C4; n4 += WG) {
-    var acc = bias4(12u * C + n4 * 4u);
-    for (var k = 0u; k < 4u * C; k++) { acc += scratch[fOff + k] * textureLoad(wfc2, vec2u(n4, k), 0); }
+    var acc = vecs[12u * C4 + n4];
+    for (var k4 = 0u; k4 < 4u * C4; k4++) {
+      let a = scratch[fOff + k4];
+      let k = 4u * k4;
+      acc += a.x * textureLoad(wfc2, vec2u(n4, k), 0) + a.y * textureLoad(wfc2, vec2u(n4, k + 1u), 0)
+           + a.z * textureLoad(wfc2, vec2u(n4, k + 2u), 0) + a.w * textureLoad(wfc2, vec2u(n4, k + 3u), 0);
+    }
     x[row + n4] += acc;
   }
 }

@@ -1,69 +1,97 @@
 // kvcache.linear: the decode step's linear layers, out = epilogue(ln?(x) · w + bias), for a few rows
 // (one per sequence being decoded), with the LayerNorm before it and the GELU or residual add after it
 // fused in, so a transformer block's decode step is four of these plus attention. The weights are read
-// from a texture packed once per generate call: each invocation owns one vec4 of output columns for R rows, so
-// a weight texel is loaded once per R rows, and x is read at workgroup-uniform addresses. The weight comes
-// as a texture (kvcache.pack.wgsl): one vector gather per texel on llvmpipe, where buffer loads are per lane.
-// LN = true: x is the residual stream and every invocation recomputes its rows' mean and 1/√(var + eps)
-// (two passes over K, like layernorm.wgsl) before normalising x on the fly. Cheap next to the K·N/4 loads.
+// from a texture packed once per generate call: each invocation owns one vec4 of output columns for R rows,
+// so a weight texel is loaded once per R rows. On llvmpipe every load costs tens of cycles and the math is
+// cheap, so the kernel is written around loads: x comes in as vec4s at workgroup-uniform addresses (one
+// x load per 4 texels per row), and with LN the rows' mean and 1/√(var + eps) are computed once per
+// workgroup (each invocation sums a strided share of K, two passes like layernorm.wgsl) instead of by
+// every invocation.
 // MODE 0: out = acc + bias.  1: out = gelu(acc + bias) (the tanh form of gelu.wgsl).  2: out += acc + bias
 // (the residual add, in place on the residual stream).
-// @binding(0) params: { rows: u32, K: u32, N4: u32, eps: f32 }   N4 = N / 4 (N must be a multiple of 4)
-// @binding(1) x: array<f32>, (rows, K) row-major (read)
+// @binding(0) params: { rows: u32, K4: u32, N4: u32, eps: f32 }   K4 = K / 4, N4 = N / 4 (multiples of 4)
+// @binding(1) x: array<vec4f>, (rows, K4) row-major (read)
 // @binding(2) w: texture_2d<f32> rgba32float, N4 × K texels, texel (n4, k) = weight[k, 4n4 .. 4n4 + 3] (read)
 // @binding(3) bias: array<vec4f>, (N4) (read)
-// @binding(4) lnw: array<f32>, (K) LayerNorm scale (read; only with LN, else bind anything)
-// @binding(5) lnb: array<f32>, (K) LayerNorm shift (read; only with LN, else bind anything)
+// @binding(4) lnw: array<vec4f>, (K4) LayerNorm scale (read; only with LN, else bind anything)
+// @binding(5) lnb: array<vec4f>, (K4) LayerNorm shift (read; only with LN, else bind anything)
 // @binding(6) out: array<vec4f>, (rows, N4) (write; read-modify-write for MODE 2)
-// Workgroup 64; dispatch (ceil(N4 / 64), ceil(rows / R)).
-struct Params { rows: u32, K: u32, N4: u32, eps: f32 }
+// Defines: R (rows per workgroup), LN, MODE. Override WG (invocations per workgroup).
+// Dispatch (ceil(N4 / WG), ceil(rows / R)).
+struct Params { rows: u32, K4: u32, N4: u32, eps: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<vec4f>;
 @group(0) @binding(2) var w: texture_2d<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<vec4f>;
-@group(0) @binding(4) var<storage, read> lnw: array<f32>;
-@group(0) @binding(5) var<storage, read> lnb: array<f32>;
+@group(0) @binding(4) var<storage, read> lnw: array<vec4f>;
+@group(0) @binding(5) var<storage, read> lnb: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> out: array<vec4f>;
 
 const R = {{R}}u;
 const LN = {{LN}};
 const MODE = {{MODE}}u;
 const SQRT_2_OVER_PI = 0.7978845608028654;
+override WG: u32 = 32u;
 
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+var<workgroup> part: array<f32, R * WG>;
+var<workgroup> stat: array<f32, 2u * R>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let n4 = gid.x;
+  let lid = lid3.x;
   let row0 = wid.y * R;
   // Rows past the end repeat the last row (uniform loads, no branches) and are not stored.
   var base: array<u32, R>;
+  for (var r = 0u; r < R; r++) { base[r] = min(row0 + r, p.rows - 1u) * p.K4; }
   var mean: array<f32, R>;
   var rstd: array<f32, R>;
-  for (var r = 0u; r < R; r++) {
-    base[r] = min(row0 + r, p.rows - 1u) * p.K;
-    mean[r] = 0.0;
-    rstd[r] = 1.0;
-    if (LN) {
+  if (LN) {
+    // Barriers stay in the entry point: on llvmpipe a barrier inside a helper function does not synchronise.
+    let K = f32(p.K4 * 4u);
+    for (var r = 0u; r < R; r++) {
       var s = 0.0;
-      for (var k = 0u; k < p.K; k++) { s += x[base[r] + k]; }
-      let m = s / f32(p.K);
-      var v = 0.0;
-      for (var k = 0u; k < p.K; k++) { let d = x[base[r] + k] - m; v += d * d; }
-      mean[r] = m;
-      rstd[r] = 1.0 / sqrt(v / f32(p.K) + p.eps);
+      for (var k = lid; k < p.K4; k += WG) { s += dot(x[base[r] + k], vec4f(1.0)); }
+      part[r * WG + lid] = s;
     }
+    workgroupBarrier();
+    if (lid < R) {
+      var s = 0.0;
+      for (var i = 0u; i < WG; i++) { s += part[lid * WG + i]; }
+      stat[lid] = s / K;
+    }
+    workgroupBarrier();
+    for (var r = 0u; r < R; r++) {
+      mean[r] = stat[r];
+      var v = 0.0;
+      for (var k = lid; k < p.K4; k += WG) { let d = x[base[r] + k] - mean[r]; v += dot(d, d); }
+      part[r * WG + lid] = v;
+    }
+    workgroupBarrier();
+    if (lid < R) {
+      var v = 0.0;
+      for (var i = 0u; i < WG; i++) { v += part[lid * WG + i]; }
+      stat[R + lid] = 1.0 / sqrt(v / K + p.eps);
+    }
+    workgroupBarrier();
+    for (var r = 0u; r < R; r++) { rstd[r] = stat[R + r]; }
   }
   if (n4 >= p.N4) { return; }
   var acc: array<vec4f, R>;
   for (var r = 0u; r < R; r++) { acc[r] = vec4f(0.0); }
-  for (var k = 0u; k < p.K; k++) {
-    let wk = textureLoad(w, vec2u(n4, k), 0);
-    var g = 1.0;
-    var sh = 0.0;
-    if (LN) { g = lnw[k]; sh = lnb[k]; }
+  for (var k4 = 0u; k4 < p.K4; k4++) {
+    let k = 4u * k4;
+    let w0 = textureLoad(w, vec2u(n4, k), 0);
+    let w1 = textureLoad(w, vec2u(n4, k + 1u), 0);
+    let w2 = textureLoad(w, vec2u(n4, k + 2u), 0);
+    let w3 = textureLoad(w, vec2u(n4, k + 3u), 0);
+    var g = vec4f(1.0);
+    var sh = vec4f(0.0);
+    if (LN) { g = lnw[k4]; sh = lnb[k4]; }
     for (var r = 0u; r < R; r++) {
-      var xv = x[base[r] + k];
+      var xv = x[base[r] + k4];
       if (LN) { xv = (xv - mean[r]) * rstd[r] * g + sh; }
-      acc[r] += xv * wk;
+      acc[r] += xv.x * w0 + xv.y * w1 + xv.z * w2 + xv.w * w3;
     }
   }
   let b4 = bias[n4];

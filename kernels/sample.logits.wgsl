@@ -1,5 +1,6 @@
 // sample.logits: the output head for the rows being sampled, logits[b, v] = ln_f(x[b]) · wte[v, :], the
-// tied head of gpt.ts, with ln_f fused in (each invocation recomputes its rows' mean and 1/√(var + eps)).
+// tied head of gpt.ts, with ln_f fused in (each workgroup computes its rows' mean and 1/√(var + eps) once,
+// every invocation summing a strided share, two passes like layernorm.wgsl).
 // One invocation per vocabulary row v, reading wte's row v as vec4s, for R rows of x at once. The table
 // may exceed one storage binding, so the host binds rows start .. start + count per dispatch.
 // @binding(0) params: { rows: u32, C4: u32, V: u32, start: u32, count: u32, eps: f32 }   C4 = C / 4
@@ -18,25 +19,48 @@ struct Params { rows: u32, C4: u32, V: u32, start: u32, count: u32, eps: f32 }
 @group(0) @binding(5) var<storage, read_write> logits: array<f32>;
 
 const R = {{R}}u;
+const WG = 64u;
 
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+var<workgroup> part: array<f32, R * WG>;
+var<workgroup> stat: array<f32, 2u * R>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let v = gid.x;
+  let lid = lid3.x;
   let row0 = wid.y * R;
   let C = f32(p.C4 * 4u);
   var base: array<u32, R>;
-  var mean: array<f32, R>;
-  var rstd: array<f32, R>;
+  for (var r = 0u; r < R; r++) { base[r] = min(row0 + r, p.rows - 1u) * p.C4; }
+  // Barriers stay in the entry point: on llvmpipe a barrier inside a helper function does not synchronise.
   for (var r = 0u; r < R; r++) {
-    base[r] = min(row0 + r, p.rows - 1u) * p.C4;
     var s = 0.0;
-    for (var k = 0u; k < p.C4; k++) { s += dot(x[base[r] + k], vec4f(1.0)); }
-    let m = s / C;
-    var q = 0.0;
-    for (var k = 0u; k < p.C4; k++) { let d = x[base[r] + k] - m; q += dot(d, d); }
-    mean[r] = m;
-    rstd[r] = 1.0 / sqrt(q / C + p.eps);
+    for (var k = lid; k < p.C4; k += WG) { s += dot(x[base[r] + k], vec4f(1.0)); }
+    part[r * WG + lid] = s;
   }
+  workgroupBarrier();
+  if (lid < R) {
+    var s = 0.0;
+    for (var i = 0u; i < WG; i++) { s += part[lid * WG + i]; }
+    stat[lid] = s / C;
+  }
+  workgroupBarrier();
+  var mean: array<f32, R>;
+  for (var r = 0u; r < R; r++) {
+    mean[r] = stat[r];
+    var q = 0.0;
+    for (var k = lid; k < p.C4; k += WG) { let d = x[base[r] + k] - mean[r]; q += dot(d, d); }
+    part[r * WG + lid] = q;
+  }
+  workgroupBarrier();
+  if (lid < R) {
+    var q = 0.0;
+    for (var i = 0u; i < WG; i++) { q += part[lid * WG + i]; }
+    stat[R + lid] = 1.0 / sqrt(q / C + p.eps);
+  }
+  workgroupBarrier();
+  var rstd: array<f32, R>;
+  for (var r = 0u; r < R; r++) { rstd[r] = stat[R + r]; }
   if (v >= p.count) { return; }
   var acc: array<f32, R>;
   for (var r = 0u; r < R; r++) { acc[r] = 0.0; }

@@ -109,7 +109,8 @@ export class Engine {
     if (!Number.isInteger(this.maxSeqLen) || this.maxSeqLen < 2 || this.maxSeqLen > contextLength) {
       throw new ConfigError(`Engine: maxSeqLen must be an integer in 2..${contextLength} (the context length), got ${this.maxSeqLen}`);
     }
-    if (C % 4 !== 0) throw new ConfigError(`Engine: the decode kernels read vec4s, so nEmbd must be a multiple of 4, got ${C}`);
+    const HS = C / model.config.nHead;
+    if (C % 4 !== 0 || HS % 4 !== 0) throw new ConfigError(`Engine: the decode kernels read vec4s, so nEmbd and the head size must be multiples of 4, got ${C} and ${HS}`);
     this.state = new DecodeState(model, this.maxBatch, this.maxSeqLen, opts.decodeVariant);
   }
 

@@ -86,6 +86,10 @@ export function packWeight(w: Tensor, t: WeightTexture): void {
 
 export type LinearEpilogue = "none" | "gelu" | "residual";
 
+// Invocations per workgroup of kvcache.linear: small enough that even a (C, C) weight gives several
+// workgroups, so llvmpipe's threads (one workgroup each) all get work.
+const LINEAR_WG = 16;
+
 /**
  * Decode-step linear: epilogue(ln?(x) · w + bias) for x (rows, K), w (K, N) packed, bias (N).
  * With `ln` = [weight, shift], x is LayerNorm'd on the fly. "residual" adds into `out` (rows, N) in place
@@ -94,7 +98,7 @@ export type LinearEpilogue = "none" | "gelu" | "residual";
 export function decodeLinear(x: Tensor, w: WeightTexture, bias: BufferView, opts: { ln?: [Tensor, Tensor]; epilogue?: LinearEpilogue; out?: Tensor } = {}): Tensor {
   const [rows = 0, K = 0] = x.shape;
   const N = w.N;
-  if (x.shape.length !== 2 || w.K !== K) throw new ShapeError("decodeLinear", "x (rows, K) and w (K, N)", [x.shape, [w.K, w.N]]);
+  if (x.shape.length !== 2 || w.K !== K || K % 4 !== 0) throw new ShapeError("decodeLinear", "x (rows, K) and w (K, N) with K a multiple of 4", [x.shape, [w.K, w.N]]);
   const epilogue = opts.epilogue ?? "none";
   const out = opts.out ?? Tensor.empty([rows, N]); // (rows, N) f32
   expectShape("decodeLinear", out, [rows, N], "out (rows, N)");
@@ -103,9 +107,10 @@ export function decodeLinear(x: Tensor, w: WeightTexture, bias: BufferView, opts
   runtime().dispatch({
     kernel: "kvcache.linear",
     defines: { R, LN: `${opts.ln !== undefined}`, MODE: { none: 0, gelu: 1, residual: 2 }[epilogue] },
+    overrides: { WG: LINEAR_WG },
     bindings: [x, w.view, bias, lnw, lnb, out],
-    params: params([rows, K, N / 4], [LN_EPS]),
-    workgroups: [Math.ceil(N / 4 / 64), Math.ceil(rows / R)],
+    params: params([rows, K / 4, N / 4], [LN_EPS]),
+    workgroups: [Math.ceil(N / 4 / LINEAR_WG), Math.ceil(rows / R)],
   });
   return out;
 }
@@ -114,7 +119,7 @@ export function decodeLinear(x: Tensor, w: WeightTexture, bias: BufferView, opts
 export function attentionDecode(qkv: Tensor, meta: Tensor, kc: Tensor, vc: Tensor, NH: number): Tensor {
   const [rows = 0, C3 = 0] = qkv.shape;
   const C = C3 / 3;
-  if (qkv.shape.length !== 2 || C % NH !== 0) throw new ShapeError("attentionDecode", `qkv (rows, 3C) with C divisible by NH = ${NH}`, [qkv.shape, [NH]]);
+  if (qkv.shape.length !== 2 || C % NH !== 0 || (C / NH) % 4 !== 0) throw new ShapeError("attentionDecode", `qkv (rows, 3C) with C divisible by NH = ${NH} and a head size that is a multiple of 4`, [qkv.shape, [NH]]);
   expectShape("attentionDecode", meta, [rows, META_WORDS], "meta (rows, 4)");
   if (kc.shape.length !== 3 || kc.shape[2] !== C) throw new ShapeError("attentionDecode", "cache (slots, Tmax, C)", [kc.shape, qkv.shape]);
   expectShape("attentionDecode", vc, kc.shape, "value cache shaped like the key cache");
@@ -122,10 +127,10 @@ export function attentionDecode(qkv: Tensor, meta: Tensor, kc: Tensor, vc: Tenso
   const y = Tensor.empty([rows, C]); // (rows, C) f32
   runtime().dispatch({
     kernel: "attention.decode",
-    defines: { HS },
-    overrides: { WG: HS <= 64 ? 32 : 16 },
+    defines: { HS4: HS / 4 },
+    overrides: { WG: HS <= 64 ? 16 : 8 },
     bindings: [qkv, meta, kc, vc, y],
-    params: params([C, NH, kc.shape[1]!], [1 / Math.sqrt(HS)]),
+    params: params([C / 4, NH, kc.shape[1]!], [1 / Math.sqrt(HS)]),
     workgroups: [NH, rows],
   });
   return y;
@@ -144,19 +149,21 @@ const BLOCK_WG = 32;
 export function decodeBlock(x: Tensor, meta: Tensor, vecs: Tensor, w: readonly [WeightTexture, WeightTexture, WeightTexture, WeightTexture], kc: Tensor, vc: Tensor, NH: number): void {
   const [rows = 0, C = 0] = x.shape;
   const wantN = [3 * C, C, 4 * C, C];
-  if (x.shape.length !== 2 || C % 4 !== 0 || C % NH !== 0 || vecs.size !== BLOCK_VEC_WORDS * C || w.some((t, i) => t.N !== wantN[i])) {
-    throw new ShapeError("decodeBlock", `x (rows, C) with C a multiple of 4 and of NH = ${NH}, and vecs (13C)`, [x.shape, vecs.shape]);
+  if (x.shape.length !== 2 || C % 4 !== 0 || C % NH !== 0 || (C / NH) % 4 !== 0 || vecs.size !== BLOCK_VEC_WORDS * C || w.some((t, i) => t.N !== wantN[i])) {
+    throw new ShapeError("decodeBlock", `x (rows, C) with C a multiple of 4 and of NH = ${NH}, a head size that is a multiple of 4, and vecs (13C)`, [x.shape, vecs.shape]);
   }
   expectShape("decodeBlock", meta, [rows, META_WORDS], "meta (rows, 4)");
   const HS = C / NH;
-  const S = 7 * C + 2 * BLOCK_WG + BLOCK_WG * HS;
-  const scratch = Tensor.empty([rows, S]); // (rows, S) f32, see the kernel's header
+  const S4 = (7 * C) / 4 + BLOCK_WG + (BLOCK_WG * HS) / 4;
+  const scratch = Tensor.empty([rows, 4 * S4]); // (rows, S4) vec4f, see the kernel's header
+  // Invocations per head in attention: all of them split among the heads, a power of two.
+  const G = 2 ** Math.floor(Math.log2(Math.max(1, BLOCK_WG / NH)));
   runtime().dispatch({
     kernel: "kvcache.block",
-    defines: { HS },
+    defines: { HS4: HS / 4, G },
     overrides: { WG: BLOCK_WG },
     bindings: [x, meta, vecs, ...w.map((t) => t.view), kc, vc, scratch],
-    params: params([C, NH, kc.shape[1]!, S], [LN_EPS, 1 / Math.sqrt(HS)]),
+    params: params([C / 4, NH, kc.shape[1]!, S4], [LN_EPS, 1 / Math.sqrt(HS)]),
     workgroups: rows,
   });
   // Later uses of the buffer are recorded after this dispatch, so it can go back to the pool now.
