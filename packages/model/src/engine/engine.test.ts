@@ -187,6 +187,33 @@ test("a request's own signal cancels it alone; the others go on and its slot is 
   expect(late!.tokens).toEqual(await alone([5, 6]));
 });
 
+test("requests offered through `more` join a running call as slots free up, unless another call is waiting", async () => {
+  const alone = async (p: number[], n: number) => (await engine.generate([greedy(p, n)]))[0]!.tokens;
+  const two = new Engine(model, { maxBatch: 2 });
+  const offers: number[] = [];
+  const extra = [greedy([2, 3], 4), greedy([5, 6], 3), greedy([7], 2)];
+  const results = await two.generate([greedy([1], 6)], {
+    more: (free) => {
+      offers.push(free);
+      return extra.splice(0, free);
+    },
+  });
+  expect(offers[0]).toBe(1); // one slot was free when the call began
+  expect(results.map((r) => r.tokens)).toEqual([await alone([1], 6), await alone([2, 3], 4), await alone([5, 6], 3), await alone([7], 2)]);
+
+  let offered = false;
+  const running = two.generate([greedy([1], 4)], {
+    more: () => {
+      offered = true;
+      return [];
+    },
+  });
+  const scored = two.scorePrompt([1, 2]); // queued behind the call: the call must not take more work
+  await Promise.all([running, scored]);
+  expect(offered).toBe(false);
+  two.dispose();
+});
+
 test("seeded sampling is reproducible; other seeds differ", async () => {
   const req = (seed: number): GenerateRequest => ({ prompt: [4, 5], maxTokens: 12, temperature: 1.5, topP: 0.95, seed });
   const [a1, a2, b] = await engine.generate([req(1), req(1), req(2)]);

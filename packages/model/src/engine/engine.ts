@@ -4,6 +4,7 @@
  * samples, and the host reads back only (token, logprob) per sequence per step (plus the top-N alternatives
  * when a request asks for them) to apply stop sequences, the end-of-text id and token limits. Finished sequences leave at once and free their slot for the next
  * request, and a request cancelled through its own signal leaves between steps while the rest go on.
+ * A caller can keep a call going with new requests (`more`, continuous batching across arrivals).
  * `scorePrompts` is the teacher-forced counterpart: log p(token_t | tokens < t) for given text.
  * Calls run one at a time (each step's tensors live in a scope, so nothing outlives a call but the cache).
  */
@@ -74,6 +75,13 @@ export interface GenerateOptions {
   onToken?(seqIndex: number, tokenId: number, logprob: number, top?: readonly TokenLogprob[]): void;
   /** Checked between steps; cancels every request (each request's own `signal` cancels it alone). */
   signal?: AbortSignal;
+  /**
+   * Continuous batching: called before each step with the number of slots no request is waiting for; the
+   * requests it returns join this call (their seqIndex continues after the earlier ones, and their results
+   * follow in the resolved array). Not called while another call waits for the engine, so that one gets
+   * its turn once this call's sequences have finished.
+   */
+  more?(freeSlots: number): readonly GenerateRequest[];
 }
 
 /** A request being decoded in a cache slot. */
@@ -96,6 +104,8 @@ export class Engine {
   private readonly state: DecodeState;
   private readonly eosId: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Calls queued behind the running one. */
+  private waitingCalls = 0;
 
   constructor(
     readonly model: GPT,
@@ -180,7 +190,12 @@ export class Engine {
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
+    this.waitingCalls++;
+    const start = () => {
+      this.waitingCalls--;
+      return fn();
+    };
+    const run = this.queue.then(start, start);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -210,7 +225,7 @@ export class Engine {
       });
     };
     this.state.refresh();
-    while (waiting.length > 0 || active.length > 0) {
+    for (;;) {
       if (opts.signal?.aborted) {
         for (const s of [...active, ...waiting]) this.finish(s, "cancelled", opts);
         break;
@@ -218,6 +233,15 @@ export class Engine {
       for (const s of [...active, ...waiting]) if (s.req.signal?.aborted) this.finish(s, "cancelled", opts);
       release();
       waiting = waiting.filter((s) => s.finish === null);
+      const room = free.length - waiting.length;
+      if (opts.more && room > 0 && this.waitingCalls === 0) {
+        for (const req of opts.more(room)) {
+          this.validate(req, all.length);
+          const s = this.open(req, all.length);
+          all.push(s);
+          waiting.push(s);
+        }
+      }
       if (waiting.length === 0 && active.length === 0) break;
       const admitted = waiting.splice(0, free.length);
       for (const s of admitted) s.slot = free.pop()!;
