@@ -7,7 +7,8 @@ import { encodePair, loadPreferences } from "@forno/rl";
 import { UsageError } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { tinySftRun } from "../testing/tiny-sft.ts";
-import { readStorePairs } from "./feedback-store.ts";
+import { readStorePairs, readStorePrompts } from "./feedback-store.ts";
+import { ppoStage } from "./ppo.ts";
 import { rewardSources, STORE_SOURCE } from "./reward-data.ts";
 import { rewardStage } from "./reward.ts";
 import { loadSftPolicy } from "./rl-common.ts";
@@ -85,4 +86,24 @@ test("a store without usable pairs, or no store at all, is a usage error that sa
   expect(err).toBeInstanceOf(UsageError);
   expect(err.message).toContain("no usable preference pairs");
   expect(err.message).toContain("found 0 comparisons (ties excluded) and 1 rated responses (1 liked, 0 disliked)");
+});
+
+test("PPO answers the prompts people rated: --from-db --db-only rolls out on the store's prompts", async () => {
+  const r = await run();
+  const store = await openSqliteStore(join(r, "db"));
+  await storeFeedback(store);
+  await store.saveResponses({ prompt: "tell me a joke" }, [{ ...base, id: "cmpl-3", choiceIndex: 0, text: "no" }]);
+  await store.addFeedback({ responseId: "cmpl-3", choiceIndex: 0, rating: -1 }); // one-sided: no pair, but a prompt
+  await store.close();
+  const opts = { run: r, preset: "smoke", "from-db": true, "db-only": true };
+  expect((await readStorePrompts(opts, "ppo"))!.prompts).toEqual([
+    [{ role: "user", content: "hello" }],
+    [{ role: "user", content: "What is 12 + 30?" }],
+    [{ role: "user", content: "tell me a joke" }],
+  ]);
+  await rewardStage({ ...opts, steps: 1 });
+  await ppoStage({ ...opts, steps: 1 });
+  const [m] = readFileSync(join(r, "ppo", "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  expect(m.step).toBe(1);
+  expect(Number.isFinite(m.reward)).toBe(true);
 });

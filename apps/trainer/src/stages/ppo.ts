@@ -1,5 +1,6 @@
 /**
- * The `ppo` stage (InstructGPT style): the SFT assistant answers arithmetic training problems; the reward
+ * The `ppo` stage (InstructGPT style): the SFT assistant answers arithmetic training problems (and with
+ * `--from-db` the prompts people rated in the server, half of each step; `--db-only` all); the reward
  * model from the `reward` stage scores each answer at its last token, a per-token KL penalty (adaptive
  * β) keeps the policy near the SFT model, a value head and GAE give advantages, and clipped policy and
  * value losses update it over several epochs. Output: runs/<run>/ppo; each checkpoint keeps the value head
@@ -7,13 +8,14 @@
  */
 import { Engine, GPT, latestCheckpoint, loadCheckpoint, Rng } from "@forno/model";
 import { AdaptiveKlController, engineSampler, PpoTrainer, RewardModel, rewardModelFn, type PpoStats, type TrainerState } from "@forno/rl";
-import { ROLE_TOKENS } from "@forno/tokenizer";
+import { renderPrompt, ROLE_TOKENS } from "@forno/tokenizer";
 import { UsageError, type Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { Progress } from "../progress.ts";
 import { runPaths } from "../run-dir.ts";
 import { loadHead } from "./reward.ts";
 import { loadSftPolicy, problemPrompt, trainProblems } from "./rl-common.ts";
+import { readStorePrompts } from "./feedback-store.ts";
 import { StageRun } from "./stage-run.ts";
 
 const VALUE_HEAD_FILE = "value-head.safetensors";
@@ -36,10 +38,22 @@ export async function ppoStage(opts: Options): Promise<PpoStats[]> {
   const model = new GPT(policy.config, resumed?.weights ?? policy.weights);
   const reference = new GPT(policy.config, policy.weights);
   const problems = trainProblems(steps * rl.ppoPrompts, 900, preset.task);
+  const store = await readStorePrompts(opts, "ppo");
+  if (opts["db-only"] && !store) throw new UsageError("ppo --db-only: give --from-db too (the store whose prompts to answer)");
+  const maxNew = 8;
+  const storePrompts = (store?.prompts ?? []).map((messages) => renderPrompt(policy.tokenizer, { messages }).slice(-(policy.config.contextLength - maxNew)));
+  /** The step's arithmetic problems; with --from-db the second half (all with --db-only) are the store's prompts in turn. */
+  const stepPrompts = (step: number): number[][] => {
+    const n = rl.ppoPrompts;
+    const arithmetic = problems.slice((step - 1) * n, step * n).map((p) => problemPrompt(policy.tokenizer, p));
+    if (!store) return arithmetic;
+    const own = opts["db-only"] ? 0 : Math.ceil(n / 2);
+    return [...arithmetic.slice(0, own), ...Array.from({ length: n - own }, (_, i) => storePrompts[((step - 1) * n + i) % storePrompts.length]!)];
+  };
   const end = policy.tokenizer.specialId(ROLE_TOKENS.assistant.end);
   const samplerRng = resumed?.rng.sampler ? Rng.fromState(resumed.rng.sampler) : Rng.fromSeed(13);
   const trainer = new PpoTrainer(model, reference, engineSampler(new Engine(model, { maxBatch: 16 }), samplerRng), rewardModelFn(rm), {
-    sample: { maxNewTokens: 8, temperature: 1, stopIds: [end] },
+    sample: { maxNewTokens: maxNew, temperature: 1, stopIds: [end] },
     lr: Number(opts.lr ?? rl.ppoLr),
     // The horizon comes from the preset, not --steps, so a run resumed with more steps adapts β alike.
     kl: new AdaptiveKlController(rl.ppoKl, rl.ppoTargetKl, 10 * rl.ppoSteps),
@@ -50,12 +64,11 @@ export async function ppoStage(opts: Options): Promise<PpoStats[]> {
     resumed.restoreOptimizer(trainer.opt, model);
     trainer.restore(resumed.extra.trainer as TrainerState);
   }
-  console.log(`ppo: from ${policy.from}, reward model ${rmDir}${resumed ? ` (resuming at step ${resumed.step})` : ""}; ${steps} steps of ${rl.ppoPrompts} problems; adaptive KL from β ${rl.ppoKl} (target ${rl.ppoTargetKl})`);
+  console.log(`ppo: from ${policy.from}, reward model ${rmDir}${resumed ? ` (resuming at step ${resumed.step})` : ""}; ${steps} steps of ${rl.ppoPrompts} prompts (${store ? `${opts["db-only"] ? "" : "arithmetic + "}${store.prompts.length} rated prompts from ${store.where}` : "arithmetic"}); adaptive KL from β ${rl.ppoKl} (target ${rl.ppoTargetKl})`);
   const bar = new Progress({ label: "ppo", total: steps, unit: "steps" });
   const all: PpoStats[] = [];
   for (let step = (resumed?.step ?? 0) + 1; step <= steps; step++) {
-    const prompts = problems.slice((step - 1) * rl.ppoPrompts, step * rl.ppoPrompts).map((p) => problemPrompt(policy.tokenizer, p));
-    const stats = { ...(await trainer.step(prompts)), step };
+    const stats = { ...(await trainer.step(stepPrompts(step))), step };
     all.push(stats);
     run.log({ ...stats });
     bar.update(step, { reward: stats.reward, kl: stats.kl, beta: stats.beta });
