@@ -8,6 +8,7 @@ import { UsageError } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { tinySftRun } from "../testing/tiny-sft.ts";
 import { readStorePairs, readStorePrompts } from "./feedback-store.ts";
+import { dpoStage } from "./dpo.ts";
 import { ppoStage } from "./ppo.ts";
 import { rewardSources, STORE_SOURCE } from "./reward-data.ts";
 import { rewardStage } from "./reward.ts";
@@ -106,4 +107,15 @@ test("PPO answers the prompts people rated: --from-db --db-only rolls out on the
   const [m] = readFileSync(join(r, "ppo", "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
   expect(m.step).toBe(1);
   expect(Number.isFinite(m.reward)).toBe(true);
+});
+
+test("DPO trains on the store's pairs with --from-db --db-only; --db-only without a store is a usage error", async () => {
+  const r = await run();
+  const store = await openSqliteStore(join(r, "db"));
+  await storeFeedback(store);
+  await store.close();
+  await expect(dpoStage({ run: r, preset: "smoke", "db-only": true })).rejects.toThrow(/--db-only: give --from-db too/);
+  const stats = await dpoStage({ run: r, preset: "smoke", steps: 2, "from-db": true, "db-only": true });
+  expect(stats.map((s) => Number.isFinite(s.loss))).toEqual([true, true]);
+  expect(stats[0]!.loss).toBeCloseTo(Math.LN2, 5); // the policy starts equal to the reference
 });
