@@ -191,15 +191,21 @@ test("requests offered through `more` join a running call as slots free up, unle
   const alone = async (p: number[], n: number) => (await engine.generate([greedy(p, n)]))[0]!.tokens;
   const two = new Engine(model, { maxBatch: 2 });
   const offers: number[] = [];
+  const finished: number[] = [];
   const extra = [greedy([2, 3], 4), greedy([5, 6], 3), greedy([7], 2)];
   const results = await two.generate([greedy([1], 6)], {
     more: (free) => {
       offers.push(free);
       return extra.splice(0, free);
     },
+    onFinish: (i, r) => {
+      finished.push(i);
+      expect(r.tokens.length).toBe([6, 4, 3, 2][i]!);
+    },
   });
   expect(offers[0]).toBe(1); // one slot was free when the call began
   expect(results.map((r) => r.tokens)).toEqual([await alone([1], 6), await alone([2, 3], 4), await alone([5, 6], 3), await alone([7], 2)]);
+  expect(finished).toEqual([1, 0, 2, 3]); // each as it ends (2 joins with a prefill step, so 0 ends first), not at the end of the call
 
   let offered = false;
   const running = two.generate([greedy([1], 4)], {

@@ -73,6 +73,8 @@ export interface GenerateResult {
 export interface GenerateOptions {
   /** Called for each token as soon as no stop sequence can claim it; seqIndex indexes the requests; `top` when asked for. */
   onToken?(seqIndex: number, tokenId: number, logprob: number, top?: readonly TokenLogprob[]): void;
+  /** Called once per request when it finishes (before the call resolves), with its final result. */
+  onFinish?(seqIndex: number, result: GenerateResult): void;
   /** Checked between steps; cancels every request (each request's own `signal` cancels it alone). */
   signal?: AbortSignal;
   /**
@@ -276,12 +278,7 @@ export class Engine {
       active = [...active, ...admitted];
       release();
     }
-    return all.map((s) => ({
-      tokens: s.tokens,
-      ...(s.req.logprobs ? { logprobs: s.logprobs } : {}),
-      ...(s.req.topLogprobs ? { topLogprobs: s.top } : {}),
-      finishReason: s.finish ?? "cancelled",
-    }));
+    return all.map((s) => this.result(s));
   }
 
   private open(req: GenerateRequest, index: number): Sequence {
@@ -316,6 +313,16 @@ export class Engine {
   private finish(s: Sequence, reason: FinishReason, opts: GenerateOptions): void {
     s.finish = reason;
     this.emit(s, s.tokens.length, opts);
+    opts.onFinish?.(s.index, this.result(s));
+  }
+
+  private result(s: Sequence): GenerateResult {
+    return {
+      tokens: s.tokens,
+      ...(s.req.logprobs ? { logprobs: s.logprobs } : {}),
+      ...(s.req.topLogprobs ? { topLogprobs: s.top } : {}),
+      finishReason: s.finish ?? "cancelled",
+    };
   }
 
   private emit(s: Sequence, upTo: number, opts: GenerateOptions): void {

@@ -147,11 +147,12 @@ export class DecodeState {
 
   /**
    * One decode step: meta (rows, 4) u32 [token, slot, pos, _] feeds each row's newest token at position
-   * pos (its key and value join the cache) and returns the next-token logits (rows, V) f32.
+   * pos (its key and value join the cache) and returns the next-token logits (rows, V) f32. With
+   * `tokens`, the previous step's sampler output (rows, 2), the tokens come from the GPU instead of meta.
    */
-  decode(meta: Tensor): Tensor {
+  decode(meta: Tensor, tokens?: Tensor): Tensor {
     const { nEmbd: C, nHead: NH } = this.model.config;
-    const x = embedRows(meta, this.wte, this.wpe); // (rows, C), updated in place by the residual adds
+    const x = embedRows(meta, this.wte, this.wpe, tokens); // (rows, C), updated in place by the residual adds
     const variant = pickVariant(this.variant, x.shape[0]!);
     this.blocks.forEach((b, l) => {
       if (variant === "block") return decodeBlock(x, meta, this.vecs[l]!, b.packed, this.k[l]!, this.v[l]!, NH);

@@ -44,17 +44,21 @@ export function kvCacheWrite(qkv: Tensor, meta: Tensor, kc: Tensor, vc: Tensor):
   if (n > 0) runtime().dispatch({ kernel: "kvcache.write", bindings: [qkv, meta, kc, vc], params: params([B, T, C, Tmax]), workgroups: linearGrid(n) });
 }
 
-/** x (rows, C) = wte[token] + wpe[pos] for meta (rows, 4) u32 [token, slot, pos, _]. */
-export function embedRows(meta: Tensor, wte: Tensor, wpe: Tensor): Tensor {
+/**
+ * x (rows, C) = wte[token] + wpe[pos] for meta (rows, 4) u32 [token, slot, pos, _]; with `tokens`, a
+ * sampler output (rows, 2) u32 [token, logprob], the tokens come from there instead of meta.
+ */
+export function embedRows(meta: Tensor, wte: Tensor, wpe: Tensor, tokens?: Tensor): Tensor {
   const rows = meta.shape[0] ?? 0;
   const [V = 0, C = 0] = wte.shape;
   if (wpe.shape[1] !== C) throw new ShapeError("embedRows", "wte (V, C) and wpe (T, C)", [wte.shape, wpe.shape]);
+  if (tokens) expectShape("embedRows", tokens, [rows, 2], "tokens (rows, 2) from the sampler");
   const x = Tensor.empty([rows, C]); // (rows, C) f32
   for (const { start, count } of tableChunks(V, C * 4)) {
     runtime().dispatch({
       kernel: "kvcache.embed",
-      bindings: [meta, rowsOf(wte, start, count, C * 4), wpe, x],
-      params: params([rows, C, start, count]),
+      bindings: [meta, tokens ?? meta, rowsOf(wte, start, count, C * 4), wpe, x],
+      params: params([rows, C, start, count, tokens ? 2 : META_WORDS]),
       workgroups: linearGrid(rows * C),
     });
   }
