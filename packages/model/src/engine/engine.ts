@@ -13,6 +13,7 @@ import { ConfigError } from "../errors.ts";
 import type { GPT } from "../gpt.ts";
 import { DecodeState, type DecodeVariant } from "./forward.ts";
 import { CFG_WORDS, MAX_TOP_LOGPROBS, META_WORDS, packSampleParams, sampleRows, topLogprobRows, type SampleParams } from "./kernels.ts";
+import { chunkSteps, decodeChunk } from "./pipeline.ts";
 import { StopMatcher } from "./stop.ts";
 
 export interface EngineOptions {
@@ -24,6 +25,12 @@ export interface EngineOptions {
   eosId?: number;
   /** Decode kernels (see DecodeVariant in forward.ts); default "auto", chosen per step by adapter and batch. */
   decodeVariant?: DecodeVariant;
+  /**
+   * Decode steps submitted before each readback (pipeline.ts): tokens stream in bursts of this many and
+   * a sequence may compute up to this many − 1 steps past its end, which are discarded. 1 reads back
+   * every step. Default 8. Steps that need top logprobs always run one at a time.
+   */
+  stepsPerSync?: number;
 }
 
 export interface GenerateRequest {
@@ -103,6 +110,7 @@ interface Sequence {
 export class Engine {
   readonly maxBatch: number;
   readonly maxSeqLen: number;
+  readonly stepsPerSync: number;
   private readonly state: DecodeState;
   private readonly eosId: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -123,6 +131,8 @@ export class Engine {
     }
     const HS = C / model.config.nHead;
     if (C % 4 !== 0 || HS % 4 !== 0) throw new ConfigError(`Engine: the decode kernels read vec4s, so nEmbd and the head size must be multiples of 4, got ${C} and ${HS}`);
+    this.stepsPerSync = opts.stepsPerSync ?? 8;
+    if (!Number.isInteger(this.stepsPerSync) || this.stepsPerSync < 1) throw new ConfigError(`Engine: stepsPerSync must be an integer ≥ 1, got ${this.stepsPerSync}`);
     this.state = new DecodeState(model, this.maxBatch, this.maxSeqLen, opts.decodeVariant);
   }
 
@@ -249,6 +259,11 @@ export class Engine {
       for (const s of admitted) s.slot = free.pop()!;
       const stepRows = admitted.length > 0 ? admitted : active;
       const topN = Math.max(0, ...stepRows.map((s) => s.req.topLogprobs ?? 0));
+      if (admitted.length === 0 && topN === 0 && this.stepsPerSync > 1) {
+        await this.decodePipelined(active, waiting.length > 0 || opts.more !== undefined, opts);
+        release();
+        continue;
+      }
       const [picked, top] = await scope(async () => {
         const rt = runtime();
         rt.step = `generate: ${admitted.length > 0 ? "prefill" : "decode"} of ${stepRows.length}`;
@@ -279,6 +294,25 @@ export class Engine {
       release();
     }
     return all.map((s) => this.result(s));
+  }
+
+  /**
+   * Several decode steps of `active` with one readback (pipeline.ts); `soon`: requests wait (or may
+   * arrive) for a slot. Signals are checked between the read-back steps as they would be between steps:
+   * a cancelled sequence takes no token computed after its cancellation.
+   */
+  private async decodePipelined(active: Sequence[], soon: boolean, opts: GenerateOptions): Promise<void> {
+    const used = (s: Sequence) => s.req.prompt.length + s.tokens.length;
+    const K = chunkSteps(active.map((s) => ({ tokensLeft: s.req.maxTokens - s.tokens.length, positionsLeft: this.maxSeqLen - used(s) + 1 })), this.stepsPerSync, soon);
+    const rows = active.map((s) => ({ token: s.tokens.at(-1)!, slot: s.slot, pos: used(s) - 1, sample: { ...s.sample, slot: s.slot, step: s.tokens.length } }));
+    const picked = await decodeChunk(this.state, rows, K);
+    const lp = new Float32Array(picked.buffer);
+    for (let j = 0; j < K && !opts.signal?.aborted; j++) {
+      active.forEach((s, i) => {
+        const o = (j * active.length + i) * 2;
+        if (s.finish === null && !s.req.signal?.aborted) this.accept(s, picked[o]!, lp[o + 1]!, [], opts);
+      });
+    }
   }
 
   private open(req: GenerateRequest, index: number): Sequence {
