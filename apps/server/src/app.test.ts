@@ -97,11 +97,24 @@ describe("errors in the OpenAI shape", () => {
   });
 
   test("features this server lacks are refused, not faked", async () => {
-    const error = await expectError(await post("/v1/chat/completions", { model: "forno-sft", messages: [{ role: "user", content: "hi" }], logprobs: true, top_logprobs: 2 }), 400, "invalid_value", "top_logprobs");
+    const error = await expectError(await post("/v1/completions", { ...ok, suffix: "x" }), 400, "invalid_value", "suffix");
     expect(error.message).toContain("not supported");
-    await expectError(await post("/v1/completions", { ...ok, logprobs: 2 }), 400, "invalid_value", "logprobs");
-    await expectError(await post("/v1/completions", { ...ok, best_of: 3 }), 400, "invalid_value", "best_of");
-    await expectError(await post("/v1/completions", { ...ok, echo: true }), 400, "invalid_value", "echo");
+    await expectError(await post("/v1/completions", { ...ok, logit_bias: { "5": 1 } }), 400, "invalid_value", "logit_bias");
+  });
+
+  test("OpenAI's rules: top_logprobs needs logprobs, best_of ≥ n and no stream past n, max_tokens 0 only with echo", async () => {
+    const hi = { model: "forno-sft", messages: [{ role: "user", content: "hi" }] };
+    expect((await expectError(await post("/v1/chat/completions", { ...hi, top_logprobs: 2 }), 400, "invalid_value", "top_logprobs")).message).toContain("logprobs: true");
+    await expectError(await post("/v1/chat/completions", { ...hi, logprobs: true, top_logprobs: 21 }), 400, "invalid_value", "top_logprobs");
+    await expectError(await post("/v1/completions", { ...ok, logprobs: 6 }), 400, "invalid_value", "logprobs");
+    expect((await expectError(await post("/v1/completions", { ...ok, n: 3, best_of: 2 }), 400, "invalid_value", "best_of")).message).toContain("at least n");
+    expect((await expectError(await post("/v1/completions", { ...ok, best_of: 2, stream: true }), 400, "invalid_value", "best_of")).message).toContain("stream");
+    await expectError(await post("/v1/completions", { ...ok, max_tokens: 0 }), 400, "invalid_value", "max_tokens");
+    await expectError(await post("/v1/completions", { ...ok, best_of: 2, rerank: "vibes" }), 400, "invalid_value", "rerank");
+    // This app has no reward model.
+    const error = await expectError(await post("/v1/completions", { ...ok, best_of: 2, rerank: "reward" }), 400, "reward_model_unavailable", "rerank");
+    expect(error.message).toContain("bun run train reward");
+    expect((await post("/v1/completions", { ...ok, n: 2, best_of: 2, stream: true })).status).toBe(200);
   });
 
   test("an unknown route is a 404", async () => {

@@ -1,7 +1,7 @@
 /**
- * The HTTP app: an OpenAI-compatible API over the served models, feedback endpoints over the store, and
- * tokenizer helpers. `createApp` wires middleware (bearer key, body limit + UTF-8 + JSON) and one error
- * handler; generation goes through one Scheduler per model. `app.close()` finishes queued and running
+ * The HTTP app: an OpenAI-compatible API over the served models, feedback endpoints over the store,
+ * tokenizer helpers and Prometheus metrics. `createApp` wires middleware (metrics, bearer key, body limit +
+ * UTF-8 + JSON) and one error handler; generation goes through one Scheduler per model. `app.close()` finishes queued and running
  * generations, then closes the store. Serving it (Bun.serve, signals) is main.ts's job.
  */
 import type { Store } from "@forno/db";
@@ -14,7 +14,10 @@ import type { AppEnv } from "./env.ts";
 import { errorResponse } from "./error-handler.ts";
 import { ApiError } from "./errors.ts";
 import { exportFeedback, postComparison, postFeedback } from "./feedback.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "./metrics/prometheus.ts";
+import { ServerMetrics } from "./metrics/server-metrics.ts";
 import type { ServedModel } from "./models.ts";
+import type { RewardScorer } from "./reward.ts";
 import { Scheduler } from "./scheduler.ts";
 import type { ServerState } from "./state.ts";
 import { detokenize, tokenize } from "./tokenize.ts";
@@ -29,6 +32,8 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Requests (choices) waiting per model beyond the running batch; more get 429. Default 64. */
   queueLimit?: number;
+  /** Ranks best_of candidates for `rerank: "reward"`; without it such requests get a 400. */
+  reward?: RewardScorer | null;
 }
 
 export type ServerApp = Hono<AppEnv> & { close(): Promise<void> };
@@ -37,9 +42,15 @@ export function createApp(opts: AppOptions): ServerApp {
   if (opts.models.length === 0) throw new Error("createApp: expected at least one model to serve, got none");
   const models = new Map(opts.models.map((m) => [m.id, m]));
   const schedulers = new Map(opts.models.map((m) => [m.id, new Scheduler(m.engine, { queueLimit: opts.queueLimit ?? 64 })]));
-  const state: ServerState = { models, schedulers, store: opts.store };
-
   const app = new Hono<AppEnv>();
+  const routes = new Set<string>();
+  const metrics = new ServerMetrics(schedulers, () => {
+    if (routes.size === 0) for (const r of app.routes) if (r.method !== "ALL") routes.add(r.path);
+    return routes;
+  });
+  const state: ServerState = { models, schedulers, store: opts.store, metrics, reward: opts.reward ?? null };
+
+  app.use("*", metrics.http());
   app.onError(errorResponse);
   app.notFound((c) => errorResponse(new ApiError(404, `no route for ${c.req.method} ${c.req.path}; see GET /v1/models and the README`, { code: "not_found" }), c));
 
@@ -47,6 +58,7 @@ export function createApp(opts: AppOptions): ServerApp {
   if (opts.apiKey) app.use("*", async (c, next) => (c.req.path === "/health" ? next() : bearerAuth(opts.apiKey!)(c, next)));
   app.use("*", jsonBody(opts.maxBodyBytes ?? 1 << 20));
 
+  app.get("/metrics", (c) => c.body(metrics.registry.render(), 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE }));
   app.get("/v1/models", (c) =>
     c.json({
       object: "list",

@@ -2,18 +2,18 @@
  * Runs one completion request (its n choices) through the scheduler and turns tokens into text: a UTF-8
  * stream decoder per choice, stop strings cut from the text, and a callback per piece of text for streaming.
  * A choice's tokens are those up to the one where its text stopped (what usage counts and the store keeps).
- * When every choice has stopped on text, the request is cancelled in the engine so its slots free up.
- * Formatting replies in the OpenAI shapes is left to completions.ts and chat.ts.
+ * A choice whose text has stopped is cancelled in the engine at once, so its slot frees up; the client's
+ * signal cancels every choice. Formatting replies in the OpenAI shapes is left to completions.ts and chat.ts.
  */
-import type { GenerateRequest } from "@forno/model";
+import type { GenerateRequest, TokenLogprob } from "@forno/model";
 import { StreamDecoder } from "@forno/tokenizer";
 import type { ServedModel } from "./models.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { StopText } from "./stop-text.ts";
 
-export interface TokenLogprob {
-  id: number;
-  logprob: number;
+/** A generated token with its logprob and, when asked for, the most likely tokens at its position. */
+export interface GeneratedToken extends TokenLogprob {
+  top?: readonly TokenLogprob[];
 }
 
 export interface GenerationInput {
@@ -22,12 +22,12 @@ export interface GenerationInput {
   promptIds: number[];
   n: number;
   /** Sampling for every choice; choice i gets seed + i so choices differ but repeat. */
-  sampling: Omit<GenerateRequest, "prompt" | "logprobs">;
+  sampling: Omit<GenerateRequest, "prompt" | "logprobs" | "signal">;
   stopStrings: string[];
   /** The client's signal: aborting cancels the generation and nothing is returned to store. */
   signal: AbortSignal;
   /** Text as it may be shown, with the tokens that produced it since the last call (streaming). */
-  onText?(choice: number, text: string, tokens: TokenLogprob[]): void;
+  onText?(choice: number, text: string, tokens: GeneratedToken[]): void;
 }
 
 export type ChoiceFinish = "stop" | "length";
@@ -37,6 +37,8 @@ export interface ChoiceResult {
   text: string;
   tokens: number[];
   logprobs: number[];
+  /** Per token, the most likely tokens at its position (empty lists unless `sampling.topLogprobs`). */
+  topLogprobs: (readonly TokenLogprob[])[];
   finishReason: ChoiceFinish;
 }
 
@@ -45,15 +47,22 @@ export interface Generation {
   choices: ChoiceResult[];
   cancelled: boolean;
   latencyMs: number;
+  /** From queueing to the first token of any choice; null when none came. */
+  firstTokenMs: number | null;
+  /** Tokens the engine produced for every choice, also when cancelled (what the metrics count). */
+  generatedTokens: number;
 }
 
 interface ChoiceState {
   decoder: StreamDecoder;
   stop: StopText;
+  /** Aborted when the choice's text has stopped: the engine drops the sequence. */
+  stopped: AbortController;
   text: string;
   tokens: number[];
   logprobs: number[];
-  pending: TokenLogprob[];
+  top: (readonly TokenLogprob[])[];
+  pending: GeneratedToken[];
 }
 
 /** Queues the choices and resolves when they finish; throws at once if the queue is full or closed. */
@@ -63,11 +72,15 @@ export function startGeneration(input: GenerationInput): Promise<Generation> {
   const states: ChoiceState[] = Array.from({ length: n }, () => ({
     decoder: new StreamDecoder(model.tokenizer),
     stop: new StopText(input.stopStrings),
+    stopped: new AbortController(),
     text: "",
     tokens: [],
     logprobs: [],
+    top: [],
     pending: [],
   }));
+  let firstTokenMs: number | null = null;
+  let generatedTokens = 0;
   /** `last`: the choice's final text, sent even when empty so its held-back tokens go out too. */
   const emit = (choice: number, text: string, last = false) => {
     const st = states[choice]!;
@@ -75,33 +88,41 @@ export function startGeneration(input: GenerationInput): Promise<Generation> {
     st.text += text;
     input.onText?.(choice, text, st.pending.splice(0));
   };
-  const allStopped = new AbortController();
-  const requests: GenerateRequest[] = states.map((_, i) => ({
+  const requests: GenerateRequest[] = states.map((st, i) => ({
     ...sampling,
     prompt: input.promptIds,
     seed: sampling.seed === undefined ? undefined : (sampling.seed + i) >>> 0,
+    signal: AbortSignal.any([input.signal, st.stopped.signal]),
   }));
   const running = input.scheduler.submit(requests, {
-    signal: AbortSignal.any([input.signal, allStopped.signal]),
-    onToken(choice, id, logprob) {
+    onToken(choice, id, logprob, top) {
+      firstTokenMs ??= performance.now() - started;
+      generatedTokens++;
       const st = states[choice]!;
       if (st.stop.stopped) return;
       st.tokens.push(id);
       st.logprobs.push(logprob);
-      st.pending.push({ id, logprob });
+      st.top.push(top ?? []);
+      st.pending.push(top ? { id, logprob, top } : { id, logprob });
       emit(choice, st.stop.push(st.decoder.push(id)));
-      if (states.every((s) => s.stop.stopped)) allStopped.abort();
+      if (st.stop.stopped) st.stopped.abort();
     },
   });
   return running.then((results) => {
     const latencyMs = performance.now() - started;
-    if (input.signal.aborted) return { choices: [], cancelled: true, latencyMs };
+    if (input.signal.aborted) return { choices: [], cancelled: true, latencyMs, firstTokenMs, generatedTokens };
     const choices = results.map((r, index): ChoiceResult => {
       const st = states[index]!;
       if (!st.stop.stopped) emit(index, st.stop.push(st.decoder.flush()) + st.stop.flush(), true);
       const finishReason: ChoiceFinish = st.stop.stopped || r.finishReason !== "length" ? "stop" : "length";
-      return { index, text: st.text, tokens: st.tokens, logprobs: st.logprobs, finishReason };
+      return { index, text: st.text, tokens: st.tokens, logprobs: st.logprobs, topLogprobs: st.top, finishReason };
     });
-    return { choices, cancelled: false, latencyMs };
+    return { choices, cancelled: false, latencyMs, firstTokenMs, generatedTokens };
   });
+}
+
+/** An echo with max_tokens 0 scores the prompt and generates nothing: n empty choices. */
+export function emptyGeneration(n: number): Generation {
+  const choices = Array.from({ length: n }, (_, index): ChoiceResult => ({ index, text: "", tokens: [], logprobs: [], topLogprobs: [], finishReason: "length" }));
+  return { choices, cancelled: false, latencyMs: 0, firstTokenMs: null, generatedTokens: 0 };
 }

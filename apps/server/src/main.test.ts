@@ -2,7 +2,7 @@ import { expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeTinyCheckpoint } from "./testing/tiny-model.ts";
+import { writeTinyCheckpoint, writeTinyRewardCheckpoint } from "./testing/tiny-model.ts";
 
 setDefaultTimeout(30_000);
 
@@ -19,6 +19,7 @@ test("serve loads the run's newest checkpoints, answers, and stops on SIGTERM", 
   const run = mkdtempSync(join(tmpdir(), "forno-run-"));
   await writeTinyCheckpoint(join(run, "pretrain", "ckpt-000001"));
   await writeTinyCheckpoint(join(run, "sft", "ckpt-000002"));
+  await writeTinyRewardCheckpoint(join(run, "reward", "ckpt-000002"));
   const proc = Bun.spawn(["bun", main, "--run", run, "--port", "0"], { env, stdout: "pipe", stderr: "inherit" });
   const reader = proc.stdout.getReader();
   let out = "";
@@ -31,6 +32,13 @@ test("serve loads the run's newest checkpoints, answers, and stops on SIGTERM", 
   const models = (await (await fetch(new URL("/v1/models", base))).json()) as { data: { id: string; checkpoint: string }[] };
   expect(models.data.map((m) => m.id)).toEqual(["forno-sft", "forno-base"]);
   expect(models.data[0]!.checkpoint).toBe(join(run, "sft", "ckpt-000002"));
+  expect(out).toContain(`reward model ← ${join(run, "reward", "ckpt-000002")}`);
+  const reranked = await fetch(new URL("/v1/completions", base), {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ model: "forno-sft", prompt: "hello", max_tokens: 3, best_of: 2, rerank: "reward" }),
+  });
+  expect(reranked.status).toBe(200);
   proc.kill("SIGTERM");
   expect(await proc.exited).toBe(0);
 });

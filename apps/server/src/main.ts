@@ -1,7 +1,8 @@
 /**
  * `bun run serve`: serves the newest checkpoint of each stage of a pipeline run (default runs/default) on
  * 127.0.0.1:8000. Options: --run DIR, --host, --port, --api-key (or FORNO_API_KEY), --max-batch,
- * --queue-limit. The store is SQLite in <run>/db unless DATABASE_URL names a PostgreSQL server.
+ * --queue-limit. The store is SQLite in <run>/db unless DATABASE_URL names a PostgreSQL server. The run's
+ * reward model (<run>/reward), when there is one, ranks best_of candidates for `rerank: "reward"`.
  * Exits 2 with a hint when the run has no checkpoint yet; SIGINT/SIGTERM shut down gracefully.
  */
 import { join, resolve } from "node:path";
@@ -10,6 +11,7 @@ import { openStore } from "@forno/db";
 import { initRuntime } from "@forno/gpu";
 import { createApp } from "./app.ts";
 import { findRunCheckpoints, loadServedModel } from "./models.ts";
+import { loadRunRewardModel } from "./reward.ts";
 import { serve } from "./serve.ts";
 
 const { values } = parseArgs({
@@ -49,8 +51,10 @@ for (const { id, dir } of found) {
   models.push(await loadServedModel(id, dir, { maxBatch, fallbackTokenizerDir: join(runDir, "tokenizer") }));
   console.log(`serve: ${id} ← ${dir}`);
 }
+const reward = loadRunRewardModel(runDir);
+console.log(reward ? `serve: reward model ← ${reward.checkpoint} (best_of with rerank "reward")` : `serve: no reward model in ${join(runDir, "reward")}; best_of ranks by logprob only`);
 const store = await openStore({ dataDir: join(runDir, "db") });
-const app = createApp({ models, store, apiKey: values["api-key"] ?? process.env.FORNO_API_KEY, queueLimit });
+const app = createApp({ models, store, apiKey: values["api-key"] ?? process.env.FORNO_API_KEY, queueLimit, reward });
 const server = serve(app, { host: values.host, port });
 console.log(`serve: listening on ${server.url} (store: ${store.dialect}); OpenAI base URL ${new URL("/v1", server.url)}`);
 

@@ -15,7 +15,7 @@ export interface ServedModel {
   checkpoint: string;
   tokenizer: Tokenizer;
   /** Generation engine; `maxSeqLen` bounds prompt + completion tokens. */
-  engine: Pick<Engine, "generate" | "maxBatch" | "maxSeqLen">;
+  engine: Pick<Engine, "generate" | "scorePrompts" | "scorePromptsTop" | "maxBatch" | "maxSeqLen">;
   /** When the checkpoint was written (Unix seconds), for /v1/models. */
   created: number;
 }

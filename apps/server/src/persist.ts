@@ -1,6 +1,7 @@
-/** Stores a finished generation: one response row per choice under the public id, with its conversation. */
+/** Stores a finished generation: one response row per returned choice under the public id, with its conversation. */
 import type { NewConversation, Store } from "@forno/db";
-import type { Generation } from "./generation.ts";
+import { storedLogprobs } from "./format.ts";
+import type { ChoiceResult } from "./generation.ts";
 import type { ServedModel } from "./models.ts";
 import type { PreparedSampling } from "./request.ts";
 
@@ -13,11 +14,12 @@ export interface SaveInput {
   promptTokens: number;
 }
 
-export async function saveGeneration(input: SaveInput, gen: Generation): Promise<void> {
+/** `latencyMs`: the whole request's (best_of candidates and reranking included). */
+export async function saveGeneration(input: SaveInput, choices: readonly ChoiceResult[], latencyMs: number): Promise<void> {
   const { id, model, prep, promptTokens } = input;
   await input.store.saveResponses(
     input.conversation,
-    gen.choices.map((ch) => ({
+    choices.map((ch) => ({
       id,
       choiceIndex: ch.index,
       model: model.id,
@@ -25,10 +27,10 @@ export async function saveGeneration(input: SaveInput, gen: Generation): Promise
       sampling: prep.record,
       text: ch.text,
       tokenIds: ch.tokens,
-      logprobs: { tokenLogprobs: ch.logprobs },
+      logprobs: storedLogprobs(model.tokenizer, ch),
       promptTokens,
       completionTokens: ch.tokens.length,
-      latencyMs: gen.latencyMs,
+      latencyMs,
       finishReason: ch.finishReason,
     })),
   );

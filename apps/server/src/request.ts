@@ -5,6 +5,7 @@
  */
 import type { GenerateRequest } from "@forno/model";
 import type { SamplingParams } from "@forno/db";
+import type { Rerank } from "./best-of.ts";
 import { ApiError } from "./errors.ts";
 import type { ServedModel } from "./models.ts";
 import type { ChatBody, CompletionBody } from "./schemas.ts";
@@ -12,11 +13,16 @@ import type { ChatBody, CompletionBody } from "./schemas.ts";
 type SamplingBody = Omit<CompletionBody & ChatBody, "prompt" | "messages" | "logprobs">;
 
 export interface PreparedSampling {
-  sampling: Omit<GenerateRequest, "prompt" | "logprobs">;
+  /** For every candidate; `maxTokens` is 0 only for an echo that just scores the prompt. */
+  sampling: Omit<GenerateRequest, "prompt" | "logprobs" | "signal">;
   stopStrings: string[];
+  /** Choices returned. */
   n: number;
+  /** Candidates generated (best_of, else n); the n best are returned. */
+  candidates: number;
+  rerank: Rerank;
   /** What the store records with each response. */
-  record: SamplingParams & { presencePenalty?: number; frequencyPenalty?: number; n?: number };
+  record: SamplingParams & { presencePenalty?: number; frequencyPenalty?: number; n?: number; bestOf?: number; rerank?: Rerank };
 }
 
 export function findModel(models: ReadonlyMap<string, ServedModel>, id: string): ServedModel {
@@ -69,6 +75,8 @@ export function prepareSampling(
     stop: stopStrings.map((s) => model.tokenizer.encodeOrdinary(s)).filter((ids) => ids.length > 0),
   };
   const n = body.n ?? 1;
+  const candidates = body.best_of ?? n;
+  const rerank = body.rerank ?? "logprob";
   const record = {
     maxTokens,
     temperature: sampling.temperature,
@@ -77,10 +85,11 @@ export function prepareSampling(
     presencePenalty: sampling.presencePenalty,
     frequencyPenalty: sampling.frequencyPenalty,
     n,
+    ...(candidates > n ? { bestOf: candidates, rerank } : {}),
     ...(sampling.seed !== undefined ? { seed: sampling.seed } : {}),
     ...(stopStrings.length > 0 ? { stop: stopStrings } : {}),
   };
-  return { sampling, stopStrings, n, record };
+  return { sampling, stopStrings, n, candidates, rerank, record };
 }
 
 export const responseId = (prefix: "cmpl" | "chatcmpl") => `${prefix}-${crypto.randomUUID().replaceAll("-", "")}`;

@@ -3,39 +3,60 @@ import type { GenerateOptions, GenerateRequest, GenerateResult } from "@forno/mo
 import { QueueFullError, SchedulerClosedError } from "./errors.ts";
 import { Scheduler, type BatchEngine } from "./scheduler.ts";
 
-/** An engine whose generate calls stay open until the test releases them. */
+/**
+ * An engine whose generate calls stay open until the test ends requests (`end(i)`) or the whole call
+ * (`release`); `offer(free)` asks the call's `more` for requests as the real engine does when slots free up.
+ */
 class FakeEngine implements BatchEngine {
-  readonly calls: { requests: readonly GenerateRequest[]; opts: GenerateOptions; release(): void }[] = [];
+  readonly calls: { requests: GenerateRequest[]; opts: GenerateOptions; end(i: number): void; release(): void; offer(free: number): void }[] = [];
   constructor(readonly maxBatch: number) {}
   generate(requests: readonly GenerateRequest[], opts: GenerateOptions = {}): Promise<GenerateResult[]> {
+    const all = [...requests];
+    const results: GenerateResult[] = [];
+    const end = (i: number) => {
+      if (results[i]) return;
+      const r = all[i]!;
+      opts.onToken?.(i, r.prompt[0]!, -1);
+      results[i] = { tokens: [r.prompt[0]!], logprobs: [-1], finishReason: r.signal?.aborted ? "cancelled" : "length" };
+      opts.onFinish?.(i, results[i]!);
+    };
     return new Promise((resolve) => {
       const release = () => {
-        requests.forEach((r, i) => opts.onToken?.(i, r.prompt[0]!, -1));
-        resolve(requests.map((r) => ({ tokens: [r.prompt[0]!], logprobs: [-1], finishReason: opts.signal?.aborted ? "cancelled" : "length" })));
+        all.forEach((_, i) => end(i));
+        resolve(results);
       };
-      this.calls.push({ requests, opts, release });
+      this.calls.push({ requests: all, opts, end, release, offer: (free) => all.push(...(opts.more?.(free) ?? [])) });
     });
   }
 }
 
 const req = (id: number): GenerateRequest => ({ prompt: [id], maxTokens: 1 });
 const tick = () => new Promise((r) => setTimeout(r, 0));
+const ids = (rs: readonly GenerateRequest[]) => rs.map((r) => r.prompt[0]);
 
-test("batches up to maxBatch requests per call; requests arriving meanwhile go into the next call", async () => {
+test("a call starts with up to maxBatch requests; later ones join it through `more`, and each resolves as it ends", async () => {
   const engine = new FakeEngine(2);
   const s = new Scheduler(engine);
-  const first = s.submit([req(1), req(2), req(3)]);
+  const first = s.submit([req(1), req(2)]);
+  const second = s.submit([req(3)]);
   await tick();
-  const late = s.submit([req(4)]);
-  await tick();
-  expect(engine.calls.map((c) => c.requests.map((r) => r.prompt[0]))).toEqual([[1, 2]]);
+  expect(engine.calls.map((c) => ids(c.requests))).toEqual([[1, 2]]);
   expect(engine.calls[0]!.requests.every((r) => r.logprobs)).toBe(true);
-  engine.calls[0]!.release();
-  await tick();
-  expect(engine.calls[1]!.requests.map((r) => r.prompt[0])).toEqual([3, 4]);
-  engine.calls[1]!.release();
-  expect((await first).map((r) => r.tokens[0])).toEqual([1, 2, 3]);
+  expect([s.depth, s.runningCount]).toEqual([1, 2]);
+  const call = engine.calls[0]!;
+  call.end(0);
+  expect(s.runningCount).toBe(1);
+  call.offer(1); // the engine has a free slot: the queued request joins the running call
+  expect(ids(call.requests)).toEqual([1, 2, 3]);
+  expect([s.depth, s.runningCount]).toEqual([0, 2]);
+  call.end(2);
+  expect((await second)[0]!.tokens).toEqual([3]); // resolved while the call still runs
+  const late = s.submit([req(4)]);
+  call.offer(1);
+  call.release();
+  expect((await first).map((r) => r.tokens[0])).toEqual([1, 2]);
   expect((await late)[0]!.tokens).toEqual([4]);
+  expect(engine.calls.length).toBe(1);
 });
 
 test("a full queue refuses with QueueFullError and a retry hint", async () => {
@@ -60,21 +81,27 @@ test("a full queue refuses with QueueFullError and a retry hint", async () => {
   expect((await running).length + (await queued).length).toBe(3);
 });
 
-test("aborting cancels queued requests at once and aborts a batch whose requests are all cancelled", async () => {
-  const engine = new FakeEngine(1);
+test("a request's signal cancels it alone: out of the queue at once, or in the engine while its batch runs", async () => {
+  const engine = new FakeEngine(2);
   const s = new Scheduler(engine);
   const a = new AbortController();
   const b = new AbortController();
-  const running = s.submit([req(1)], { signal: a.signal });
-  const queued = s.submit([req(2)], { signal: b.signal });
+  const running = s.submit([{ ...req(1), signal: a.signal }, req(2)]);
+  const queued = s.submit([{ ...req(3), signal: b.signal }]);
   await tick();
+  expect(s.runningCount).toBe(2);
   b.abort();
   expect((await queued)[0]!.finishReason).toBe("cancelled");
   expect(s.depth).toBe(0);
   a.abort();
-  expect((await running)[0]).toEqual({ tokens: [], logprobs: [], finishReason: "cancelled" });
-  expect(engine.calls[0]!.opts.signal!.aborted).toBe(true);
+  const [cancelled, kept] = engine.calls[0]!.requests.map((r) => r.signal!);
+  expect([cancelled!.aborted, kept!.aborted]).toEqual([true, false]);
+  expect(s.runningCount).toBe(1);
   engine.calls[0]!.release();
+  const [r1, r2] = await running;
+  expect(r1).toEqual({ tokens: [], logprobs: [], finishReason: "cancelled" });
+  expect(r2!.tokens).toEqual([2]);
+  expect(engine.calls.length).toBe(1); // the cancelled queued request never reached the engine
 });
 
 test("onToken reports each token with its choice index", async () => {

@@ -1,34 +1,31 @@
 /**
- * Queues generation requests for one engine and runs them in batches: each `engine.generate` call takes up to
- * `maxBatch` queued requests, and requests that arrive while a call runs wait for the next one (the engine
- * runs calls one at a time). A completion with `n` choices is n requests. The queue is bounded: `submit`
- * throws QueueFullError when it has no room, and the server answers 429.
+ * Queues generation requests for one engine and batches them continuously: an `engine.generate` call starts
+ * with up to `maxBatch` queued requests, and requests that arrive while it runs join it (the engine's `more`)
+ * as soon as sequences finish and free their slots, so nobody waits for a whole batch to end. A completion
+ * with `n` choices is n requests. The queue is bounded: `submit` throws QueueFullError when it has no room,
+ * and the server answers 429.
  *
- * Cancellation: a request whose signal aborts while queued leaves the queue; one that aborts while its batch
- * runs resolves at once with the tokens so far (finishReason "cancelled") and its later tokens are dropped.
- * The engine takes one signal per call, so the call itself is aborted only when every request in it has
- * been cancelled; until then the cancelled rows keep decoding alongside the others.
+ * Cancellation is per request (its `signal`): one that aborts while queued leaves the queue; one that aborts
+ * while its batch runs resolves at once with the tokens so far (finishReason "cancelled"), and the engine
+ * drops its sequence at the next step, freeing the slot, while the other requests of the call go on.
  */
-import type { Engine, GenerateRequest, GenerateResult } from "@forno/model";
+import type { Engine, GenerateRequest, GenerateResult, TokenLogprob } from "@forno/model";
 import { QueueFullError, SchedulerClosedError } from "./errors.ts";
 
 /** What the scheduler needs of an engine (tests pass a fake). */
 export type BatchEngine = Pick<Engine, "generate" | "maxBatch">;
 
+
 export interface SchedulerOptions {
   /** Most requests (choices) waiting for a batch; more get QueueFullError. Default 64. */
   queueLimit?: number;
-  /** Most requests per generate call. Default: the engine's maxBatch. */
-  maxBatch?: number;
   /** Seconds a refused client is told to wait (Retry-After). Default 1. */
   retryAfterS?: number;
 }
 
 export interface SubmitOptions {
-  /** Aborting it cancels every request of this submission (a client that disconnected). */
-  signal?: AbortSignal;
-  /** Each token as the engine emits it; `choice` indexes the submitted requests. */
-  onToken?(choice: number, tokenId: number, logprob: number): void;
+  /** Each token as the engine emits it; `choice` indexes the submitted requests; `top` when asked for. */
+  onToken?(choice: number, tokenId: number, logprob: number, top?: readonly TokenLogprob[]): void;
 }
 
 interface Job {
@@ -37,10 +34,15 @@ interface Job {
   opts: SubmitOptions;
   tokens: number[];
   logprobs: number[];
+  /** Aborted when the job is cancelled: the engine's per-request signal. */
+  engineAbort: AbortController;
   done: boolean;
   resolve(result: GenerateResult): void;
   reject(err: unknown): void;
 }
+
+/** What the engine gets for a job: logprobs always (the store keeps them) and the job's own cancel signal. */
+const engineRequest = (j: Job): GenerateRequest => ({ ...j.req, logprobs: true, signal: j.engineAbort.signal });
 
 export class Scheduler {
   readonly queueLimit: number;
@@ -48,7 +50,6 @@ export class Scheduler {
   private readonly retryAfterS: number;
   private queue: Job[] = [];
   private running: Job[] | null = null;
-  private runningAbort: AbortController | null = null;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -57,17 +58,23 @@ export class Scheduler {
     opts: SchedulerOptions = {},
   ) {
     this.queueLimit = opts.queueLimit ?? 64;
-    this.maxBatch = Math.min(opts.maxBatch ?? engine.maxBatch, engine.maxBatch);
+    this.maxBatch = engine.maxBatch;
     this.retryAfterS = opts.retryAfterS ?? 1;
   }
 
-  /** Requests waiting for a batch (not counting the batch that runs). */
+  /** Requests waiting for a slot (not counting the running ones). */
   get depth(): number {
     return this.queue.length;
   }
 
+  /** Requests in the engine that have not finished. */
+  get runningCount(): number {
+    return this.running?.filter((j) => !j.done).length ?? 0;
+  }
+
   /**
-   * Queues the requests (one per choice); the promise resolves with their results in order. Throws at once
+   * Queues the requests (one per choice); the promise resolves with their results in order. A request's
+   * `signal` cancels it alone (a client that went away, a choice whose text has stopped). Throws at once
    * (not through the promise) when closed or full, so a streaming reply can still answer with a status.
    */
   submit(requests: readonly GenerateRequest[], opts: SubmitOptions = {}): Promise<GenerateResult[]> {
@@ -79,8 +86,10 @@ export class Scheduler {
       );
     }
     const jobs = requests.map((req, choice) => this.enqueue(req, choice, opts));
-    opts.signal?.addEventListener("abort", () => this.cancel(jobs.map((j) => j.job)), { once: true });
-    if (opts.signal?.aborted) this.cancel(jobs.map((j) => j.job));
+    for (const { job } of jobs) {
+      if (job.req.signal?.aborted) this.cancel(job);
+      else job.req.signal?.addEventListener("abort", () => this.cancel(job), { once: true });
+    }
     this.pump();
     return Promise.all(jobs.map((j) => j.result));
   }
@@ -95,45 +104,48 @@ export class Scheduler {
   private enqueue(req: GenerateRequest, choice: number, opts: SubmitOptions): { job: Job; result: Promise<GenerateResult> } {
     let job!: Job;
     const result = new Promise<GenerateResult>((resolve, reject) => {
-      job = { req, choice, opts, tokens: [], logprobs: [], done: false, resolve, reject };
+      job = { req, choice, opts, tokens: [], logprobs: [], engineAbort: new AbortController(), done: false, resolve, reject };
     });
     this.queue.push(job);
     return { job, result };
   }
 
-  private cancel(jobs: Job[]): void {
-    for (const job of jobs) {
-      if (job.done) continue;
-      job.done = true;
-      this.queue = this.queue.filter((j) => j !== job);
-      job.resolve({ tokens: job.tokens, logprobs: job.logprobs, finishReason: "cancelled" });
-    }
-    if (this.running?.every((j) => j.done)) this.runningAbort?.abort();
+  private cancel(job: Job): void {
+    if (job.done) return;
+    job.done = true;
+    job.engineAbort.abort();
+    this.queue = this.queue.filter((j) => j !== job);
+    job.resolve({ tokens: job.tokens, logprobs: job.logprobs, finishReason: "cancelled" });
     this.settleIfIdle();
   }
 
   private pump(): void {
     if (this.running || this.queue.length === 0) return this.settleIfIdle();
+    // Grows as `more` hands the engine queued requests; the engine's seqIndex indexes it.
     const batch = this.queue.splice(0, this.maxBatch);
-    const abort = new AbortController();
     this.running = batch;
-    this.runningAbort = abort;
-    const onToken = (i: number, tokenId: number, logprob: number) => {
+    const more = (free: number) => {
+      const jobs = this.queue.splice(0, free);
+      batch.push(...jobs);
+      return jobs.map(engineRequest);
+    };
+    // Each request resolves as it ends: in a call kept going by `more`, that is long before the call does.
+    const onFinish = (i: number, result: GenerateResult) => this.finish(batch[i]!, () => batch[i]!.resolve(result));
+    const onToken = (i: number, tokenId: number, logprob: number, top?: readonly TokenLogprob[]) => {
       const job = batch[i]!;
       if (job.done) return;
       job.tokens.push(tokenId);
       job.logprobs.push(logprob);
-      job.opts.onToken?.(job.choice, tokenId, logprob);
+      job.opts.onToken?.(job.choice, tokenId, logprob, top);
     };
     Promise.resolve()
-      .then(() => this.engine.generate(batch.map((j) => ({ ...j.req, logprobs: true })), { onToken, signal: abort.signal }))
+      .then(() => this.engine.generate(batch.map(engineRequest), { onToken, onFinish, more }))
       .then(
         (results) => batch.forEach((job, i) => this.finish(job, () => job.resolve(results[i]!))),
         (err) => batch.forEach((job) => this.finish(job, () => job.reject(err))),
       )
       .finally(() => {
         this.running = null;
-        this.runningAbort = null;
         this.pump();
       });
   }

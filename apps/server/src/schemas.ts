@@ -1,8 +1,9 @@
 /**
  * Request bodies, validated with zod at the edge. Field names and ranges follow OpenAI's API (snake_case);
  * `parseBody` turns the first problem into a 400 naming the field. Features this server does not have
- * (`best_of`, `echo`, `suffix`, `logit_bias`, top alternatives in logprobs) are refused with a clear 400
- * rather than silently ignored.
+ * (`suffix`, `logit_bias`) are refused with a clear 400 rather than silently ignored. `best_of` (with
+ * forno's `rerank`) is taken by completions and chat alike; OpenAI's rules for it hold: best_of ≥ n, and
+ * no streaming when best_of > n.
  */
 import { z } from "zod";
 import { ApiError } from "./errors.ts";
@@ -27,18 +28,36 @@ const sampling = {
   stream_options: nullish(z.object({ include_usage: z.boolean().optional() })),
   user: nullish(z.string()),
   logit_bias: nullish(z.record(z.string(), z.number())).refine((v) => !v || Object.keys(v).length === 0, unsupported("logit_bias")),
+  /** Candidates generated per request; the `n` best are returned. */
+  best_of: nullish(z.number().int().min(1).max(16)),
+  /** How best_of candidates are ranked: mean token logprob (default) or the run's reward model. */
+  rerank: nullish(z.enum(["logprob", "reward"])),
 };
+
+type BestOfFields = { n?: number | null; best_of?: number | null; stream?: boolean | null };
+
+/** OpenAI's rules for best_of, as issues on the body. */
+function checkBestOf(b: BestOfFields, ctx: z.RefinementCtx): void {
+  const n = b.n ?? 1;
+  if (b.best_of == null) return;
+  if (b.best_of < n) ctx.addIssue({ code: "custom", path: ["best_of"], message: `best_of (${b.best_of}) must be at least n (${n}): it is how many candidates the n choices are picked from` });
+  else if (b.stream && b.best_of > n) ctx.addIssue({ code: "custom", path: ["best_of"], message: "best_of > n cannot be streamed (the best choices are known only when every candidate has finished); set stream: false" });
+}
 
 export const completionSchema = z.object({
   ...sampling,
   prompt: z.union([z.string(), z.array(z.number().int().min(0)).min(1)], {
     message: "prompt must be a string or an array of token ids (one prompt per request)",
   }),
-  logprobs: nullish(z.number().int().min(0).max(5)).refine((v) => !v, unsupported("logprobs > 0 (top alternatives); use logprobs: 0 for the sampled tokens' logprobs,")),
-  echo: nullish(z.boolean()).refine((v) => !v, unsupported("echo")),
-  best_of: nullish(z.number().int()).refine((v) => v == null || v === 1, unsupported("best_of > 1")),
+  /** 0: the sampled tokens' logprobs; N > 0: also the N most likely tokens at each position. */
+  logprobs: nullish(z.number().int().min(0).max(5)),
+  /** The prompt comes back before the completion (with its logprobs when asked for); then max_tokens may be 0. */
+  echo: nullish(z.boolean()),
+  max_tokens: nullish(z.number().int().min(0)),
   suffix: nullish(z.string()).refine((v) => !v, unsupported("suffix")),
-});
+})
+  .superRefine(checkBestOf)
+  .refine((b) => b.max_tokens !== 0 || b.echo === true, { path: ["max_tokens"], message: "max_tokens must be at least 1 (0 only with echo: true, to score the prompt)" });
 export type CompletionBody = z.infer<typeof completionSchema>;
 
 const content = z.union([z.string(), z.array(z.object({ type: z.literal("text"), text: z.string() }))]);
@@ -48,8 +67,10 @@ export const chatSchema = z.object({
   messages: z.array(z.object({ role: z.enum(["system", "developer", "user", "assistant"]), content, name: nullish(z.string()) })).min(1),
   max_completion_tokens: nullish(z.number().int().min(1)),
   logprobs: nullish(z.boolean()),
-  top_logprobs: nullish(z.number().int().min(0).max(20)).refine((v) => !v, unsupported("top_logprobs > 0 (the engine returns only the sampled token's logprob)")),
-});
+  top_logprobs: nullish(z.number().int().min(0).max(20)),
+})
+  .superRefine(checkBestOf)
+  .refine((b) => !b.top_logprobs || b.logprobs === true, { path: ["top_logprobs"], message: "top_logprobs needs logprobs: true" });
 export type ChatBody = z.infer<typeof chatSchema>;
 
 export const tokenizeSchema = z

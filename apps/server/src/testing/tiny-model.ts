@@ -1,10 +1,10 @@
-/** Test fixture: a tiny random-weight checkpoint with its own tokenizer in a temp dir, and a served app over it. */
+/** Test fixtures: tiny random-weight checkpoints (generator, reward model) with their own tokenizer in a temp dir, and a served app over one. */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore, type Store } from "@forno/db";
 import { initRuntime } from "@forno/gpu";
-import { initParams, makeConfig, paramShapes, saveCheckpoint } from "@forno/model";
+import { initParams, loadCheckpoint, makeConfig, paramShapes, saveCheckpoint, writeSafetensors } from "@forno/model";
 import { saveTokenizer, trainTokenizer } from "@forno/tokenizer";
 import { createApp, type AppOptions, type ServerApp } from "../app.ts";
 import { loadServedModel, type ServedModel } from "../models.ts";
@@ -42,4 +42,18 @@ export async function testApp(opts: Partial<AppOptions> = {}): Promise<TestServe
   const model = await tinyModel();
   const store = await openStore({ dataDir: mkdtempSync(join(tmpdir(), "forno-server-db-")) });
   return { app: createApp({ models: [model], store, ...opts }), store, model };
+}
+
+/**
+ * Writes a reward checkpoint as the trainer's reward stage does: the tiny GPT's weights plus
+ * head.safetensors with a fixed non-zero head (so rewards differ between responses).
+ */
+export async function writeTinyRewardCheckpoint(ckptDir: string): Promise<void> {
+  await writeTinyCheckpoint(ckptDir);
+  const C = loadCheckpoint(ckptDir).config.nEmbd;
+  const weight = Float32Array.from({ length: C }, (_, i) => Math.sin(i * 1.7) * 3);
+  writeSafetensors(join(ckptDir, "head.safetensors"), new Map([
+    ["head.weight", { shape: [C], data: weight }],
+    ["head.bias", { shape: [1], data: new Float32Array([0.5]) }],
+  ]));
 }
