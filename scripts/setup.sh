@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what forno needs on a fresh Debian machine that has only Node and npm, and says what it
-# installs: bun (from npm), Mesa's EGL/GLES drivers for the CPU path when there is no GPU, and the
-# workspace's dependencies. Safe to run again: it skips what is already there.
+# installs: bun (from npm), Mesa's EGL/GLES drivers for the CPU path when there is no GPU, Chromium for
+# the playground's browser test, and the workspace's dependencies. Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -39,7 +39,17 @@ else
   fi
 fi
 
-# 3. Workspace dependencies, exactly as locked.
+# 3. Debian's Chromium: the server's playground test drives it headless through playwright-core, which
+#    downloads no browser of its own.
+if command -v chromium >/dev/null; then
+  say "chromium already installed ($(command -v chromium))"
+else
+  say "installing Debian's chromium for the playground's browser test (apps/server)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+fi
+
+# 4. Workspace dependencies, exactly as locked.
 say "installing workspace dependencies (bun install --frozen-lockfile)"
 bun install --frozen-lockfile --silent
 say "done"

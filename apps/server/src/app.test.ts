@@ -121,13 +121,17 @@ describe("errors in the OpenAI shape", () => {
     await expectError(await s.app.request("/v1/nothing"), 404, "not_found");
   });
 
-  test("with an API key, a missing or wrong bearer key is a 401 and /health stays open", async () => {
+  test("with an API key, a missing or wrong bearer key is a 401; /health and the playground page stay open", async () => {
     const keyed = await testApp({ apiKey: "sk-test" });
     await expectError(await keyed.app.request("/v1/models"), 401, "missing_api_key");
     const wrong = await keyed.app.request("/v1/models", { headers: { Authorization: "Bearer sk-nope" } });
     expect((await expectError(wrong, 401, "invalid_api_key")).type).toBe("authentication_error");
     expect((await keyed.app.request("/v1/models", { headers: { Authorization: "Bearer sk-test" } })).status).toBe(200);
     expect((await keyed.app.request("/health")).status).toBe(200);
+    const page = await keyed.app.request("/"); // the playground asks for the key itself
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(await page.text()).toContain("forno playground");
     await keyed.app.close();
   });
 

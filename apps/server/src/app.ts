@@ -1,9 +1,11 @@
 /**
  * The HTTP app: an OpenAI-compatible API over the served models, feedback endpoints over the store,
- * tokenizer helpers and Prometheus metrics. `createApp` wires middleware (metrics, bearer key, body limit +
+ * tokenizer helpers, Prometheus metrics and the playground page at `/`. `createApp` wires middleware (metrics, bearer key, body limit +
  * UTF-8 + JSON) and one error handler; generation goes through one Scheduler per model. `app.close()` finishes queued and running
  * generations, then closes the store. Serving it (Bun.serve, signals) is main.ts's job.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Store } from "@forno/db";
 import { Hono } from "hono";
 import { bearerAuth } from "./auth.ts";
@@ -26,7 +28,7 @@ export interface AppOptions {
   /** Served models; the first is the default for /tokenize and /detokenize. */
   models: ServedModel[];
   store: Store;
-  /** When set, every route but /health needs `Authorization: Bearer <apiKey>`. */
+  /** When set, every route but /health and the playground page needs `Authorization: Bearer <apiKey>` (the page asks for the key). */
   apiKey?: string;
   /** Largest request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
@@ -35,6 +37,10 @@ export interface AppOptions {
   /** Ranks best_of candidates for `rerank: "reward"`; without it such requests get a 400. */
   reward?: RewardScorer | null;
 }
+
+/** Static: read once. */
+const PLAYGROUND_HTML = readFileSync(join(import.meta.dir, "playground", "index.html"), "utf8");
+const OPEN_PATHS = new Set(["/health", "/"]);
 
 export type ServerApp = Hono<AppEnv> & { close(): Promise<void> };
 
@@ -55,7 +61,8 @@ export function createApp(opts: AppOptions): ServerApp {
   app.notFound((c) => errorResponse(new ApiError(404, `no route for ${c.req.method} ${c.req.path}; see GET /v1/models and the README`, { code: "not_found" }), c));
 
   app.get("/health", (c) => c.json({ status: "ok", models: [...models.keys()], queue: Object.fromEntries([...schedulers].map(([id, s]) => [id, s.depth])) }));
-  if (opts.apiKey) app.use("*", async (c, next) => (c.req.path === "/health" ? next() : bearerAuth(opts.apiKey!)(c, next)));
+  app.get("/", (c) => c.html(PLAYGROUND_HTML));
+  if (opts.apiKey) app.use("*", async (c, next) => (OPEN_PATHS.has(c.req.path) ? next() : bearerAuth(opts.apiKey!)(c, next)));
   app.use("*", jsonBody(opts.maxBodyBytes ?? 1 << 20));
 
   app.get("/metrics", (c) => c.body(metrics.registry.render(), 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE }));
