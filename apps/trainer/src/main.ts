@@ -28,7 +28,7 @@ const stages: Record<string, Stage> = {
   tokenizer: { about: "train a BPE vocabulary of the model's size on the corpus (--corpus, --vocab, --retrain)", run: tokenizerStage },
   pretrain: { about: "pretrain the GPT on the corpus (--preset tiny|smoke|small, --steps, --lr, ..., --resume)", run: pretrainStage },
   sft: { about: "finetune the pretrained model into an assistant on conversations (--from DIR, --steps, ..., --resume)", run: sftStage },
-  reward: { about: "train a reward model on preference pairs and report held-out accuracy (--hh FILE adds HH-RLHF)", run: rewardStage },
+  reward: { about: "train a reward model on preference pairs and report held-out accuracy, HH-RLHF included (--hh FILE|none, --from-db)", run: rewardStage },
   grpo: { about: "GRPO on arithmetic with checked answers as rewards (--steps, --lr, --resume)", run: grpoStage },
   ppo: { about: "PPO against the reward model with an adaptive KL penalty (--steps, --lr, --resume)", run: ppoStage },
   dpo: { about: "DPO on arithmetic preference pairs against the SFT model (--steps, --lr, --resume)", run: dpoStage },
