@@ -1,0 +1,169 @@
+/**
+ * Server under load: 1, 8 and 32 concurrent streaming clients over loopback against `bun run serve`'s entry
+ * point (a separate process, as deployed) serving a random-weight `tiny` checkpoint, beside the same
+ * requests driven through the engine directly in this process. Each client sends its requests one after
+ * another (a closed loop): 16-token prompts, 64 new tokens at most (the end-of-text token may end one
+ * sooner; seeds make both paths generate the same tokens), stored in SQLite like any completion.
+ * Reports tokens/s, request latency p50/p99, time to first token p50 and errors, then the server's overhead
+ * at 1 client and its aggregate tokens/s at 32 clients over 1 (the issue's goals: ≤ 10% and ≥ 4×).
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { initRuntime } from "@forno/gpu";
+import { Engine, GPT, initParams, makeConfig, paramShapes, saveCheckpoint, type GenerateRequest } from "@forno/model";
+import { ENDOFTEXT, saveTokenizer, trainTokenizer } from "@forno/tokenizer";
+import { machine, report, type Row } from "../harness.ts";
+
+const PROMPT = 16;
+const NEW = 64;
+/** Requests per client at each concurrency: bounded so the whole run stays around a minute on a CPU adapter. */
+const PLAN = [
+  { clients: 1, each: 6 },
+  { clients: 8, each: 3 },
+  { clients: 32, each: 2 },
+];
+
+const rt = await initRuntime();
+
+// A tiny-preset checkpoint with a 512-token tokenizer, in a run directory the server can serve.
+const text = "The quick brown fox jumps over the lazy dog; 12 + 30 = 42, and a stitch in time saves nine.\n".repeat(200);
+const { tokenizer } = trainTokenizer([text], { vocabSize: 512 });
+const run = mkdtempSync(join(tmpdir(), "forno-load-"));
+const tokDir = join(run, "tokenizer");
+await saveTokenizer(tokenizer, tokDir);
+const config = makeConfig("tiny", { vocabSize: tokenizer.vocabSize });
+const weights = initParams(config, 1);
+saveCheckpoint(join(run, "sft", "ckpt-000001"), { config, tokenizerDir: tokDir, params: new Map(paramShapes(config).map(({ name, shape }) => [name, { shape, data: weights.get(name)! }])) });
+const eosId = tokenizer.specialId(ENDOFTEXT);
+const maxBatch = Math.max(...PLAN.map((p) => p.clients));
+
+const promptOf = (client: number): number[] => Array.from({ length: PROMPT }, (_, t) => (client * 31 + t * 7) % 256);
+const seedOf = (client: number, i: number) => client * 1000 + i;
+
+interface Sample {
+  ms: number;
+  ttftMs: number;
+  tokens: number;
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
+}
+
+function row(path: string, clients: number, samples: Sample[], wallMs: number, errors: number): Row {
+  const tokens = samples.reduce((a, s) => a + s.tokens, 0);
+  return {
+    path,
+    clients,
+    requests: samples.length,
+    tokens,
+    "tokens/s": (tokens / wallMs) * 1000,
+    "p50 ms": quantile(samples.map((s) => s.ms), 0.5),
+    "p99 ms": quantile(samples.map((s) => s.ms), 0.99),
+    "TTFT p50 ms": quantile(samples.map((s) => s.ttftMs), 0.5),
+    errors,
+  };
+}
+
+/** The engine alone: each round sends every client's next request in one generate call. */
+async function engineLoad(engine: Engine, clients: number, each: number): Promise<Row> {
+  const samples: Sample[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < each; i++) {
+    const start = performance.now();
+    const first: number[] = [];
+    const reqs: GenerateRequest[] = Array.from({ length: clients }, (_, c) => ({ prompt: promptOf(c), maxTokens: NEW, temperature: 1, seed: seedOf(c, i) }));
+    await engine.generate(reqs, {
+      onToken: (c) => (first[c] ??= performance.now() - start),
+      onFinish: (c, r) => samples.push({ ms: performance.now() - start, ttftMs: first[c] ?? performance.now() - start, tokens: r.tokens.length }),
+    });
+  }
+  return row("engine", clients, samples, performance.now() - t0, 0);
+}
+
+/** One streamed completion: its latency, time to the first text, and completion tokens from the usage chunk. */
+async function streamOnce(base: URL, client: number, i: number): Promise<Sample> {
+  const start = performance.now();
+  const res = await fetch(new URL("/v1/completions", base), {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ model: "forno-sft", prompt: promptOf(client), max_tokens: NEW, temperature: 1, seed: seedOf(client, i), stream: true, stream_options: { include_usage: true } }),
+  });
+  if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+  let ttftMs = -1;
+  let tokens = -1;
+  let done = false;
+  let buffer = "";
+  const decoder = new TextDecoder();
+  for await (const bytes of res.body!) {
+    buffer += decoder.decode(bytes, { stream: true });
+    const events = buffer.split("\n\n");
+    buffer = events.pop()!;
+    for (const e of events) {
+      const data = e.slice("data: ".length);
+      if (data === "[DONE]") done = true;
+      else {
+        const chunk = JSON.parse(data);
+        if (chunk.error) throw new Error(chunk.error.message);
+        if (ttftMs < 0 && chunk.choices[0]?.text) ttftMs = performance.now() - start;
+        if (chunk.usage) tokens = chunk.usage.completion_tokens;
+      }
+    }
+  }
+  if (!done || tokens < 0) throw new Error("the stream ended without usage and [DONE]");
+  const ms = performance.now() - start;
+  return { ms, ttftMs: ttftMs < 0 ? ms : ttftMs, tokens };
+}
+
+async function serverLoad(base: URL, clients: number, each: number): Promise<Row> {
+  const samples: Sample[] = [];
+  let errors = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let i = 0; i < each; i++) {
+        try {
+          samples.push(await streamOnce(base, c, i));
+        } catch (err) {
+          errors++;
+          console.error(`client ${c} request ${i}: ${(err as Error).message}`);
+        }
+      }
+    }),
+  );
+  return row("server (SSE over loopback)", clients, samples, performance.now() - t0, errors);
+}
+
+const rows: Row[] = [];
+const engine = new Engine(new GPT(config, weights), { maxBatch, eosId });
+await engineLoad(engine, 1, 1); // compiles the pipelines
+for (const { clients, each } of PLAN) rows.push(await engineLoad(engine, clients, each));
+engine.dispose();
+
+const server = Bun.spawn(["bun", join(import.meta.dir, "../../apps/server/src/main.ts"), "--run", run, "--port", "0", "--max-batch", String(maxBatch), "--queue-limit", "256"], {
+  env: { ...process.env, EGL_PLATFORM: "surfaceless", DATABASE_URL: "" },
+  stdout: "pipe",
+  stderr: "inherit",
+});
+let out = "";
+const reader = server.stdout.getReader();
+while (!/listening on (\S+)/.test(out)) {
+  const { value, done } = await reader.read();
+  if (done) throw new Error(`the server exited before listening:\n${out}`);
+  out += new TextDecoder().decode(value);
+}
+const base = new URL(/listening on (\S+)/.exec(out)![1]!);
+await serverLoad(base, 1, 1); // compiles the server's pipelines
+for (const { clients, each } of PLAN) rows.push(await serverLoad(base, clients, each));
+server.kill("SIGTERM");
+await server.exited;
+
+const tps = (path: string, clients: number) => rows.find((r) => String(r.path).startsWith(path) && r.clients === clients)!["tokens/s"] as number;
+const overhead = 1 - tps("server", 1) / tps("engine", 1);
+const scaling = tps("server", 32) / tps("server", 1);
+report(`Server load: ${PROMPT}-token prompts, ≤ ${NEW} new tokens, closed-loop streaming clients (tiny, ${maxBatch} slots)`, machine(rt.info), rows);
+console.log(`\nserver overhead at 1 client: ${(overhead * 100).toFixed(1)}% of engine tokens/s (goal ≤ 10%)`);
+console.log(`server aggregate tokens/s at 32 clients: ${scaling.toFixed(2)}× 1 client (goal ≥ 4×)`);
+console.log(`errors: ${rows.reduce((a, r) => a + (r.errors as number), 0)}`);
