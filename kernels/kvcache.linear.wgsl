@@ -1,12 +1,13 @@
 // kvcache.linear: the decode step's linear layers, out = epilogue(ln?(x) · w + bias), for a few rows
 // (one per sequence being decoded), with the LayerNorm before it and the GELU or residual add after it
 // fused in, so a transformer block's decode step is four of these plus attention. The weights are read
-// from a texture packed once per generate call: each invocation owns one vec4 of output columns for R rows,
-// so a weight texel is loaded once per R rows. On llvmpipe every load costs tens of cycles and the math is
-// cheap, so the kernel is written around loads: x comes in as vec4s at workgroup-uniform addresses (one
-// x load per 4 texels per row), and with LN the rows' mean and 1/√(var + eps) are computed once per
-// workgroup (each invocation sums a strided share of K, two passes like layernorm.wgsl) instead of by
-// every invocation.
+// from a texture packed once per generate call. On llvmpipe every load (storage, texture, uniform or
+// workgroup memory alike) costs about 1.6 ns per invocation while the math is cheap, so the kernel is
+// shaped to load little per multiply-add: each invocation owns CPI = 4 vec4s of output columns for R rows,
+// and per 4 steps of K loads 4·CPI weight texels (each used for R rows) and R vec4s of x (each used for
+// 4·CPI columns). More accumulators than R·CPI = 32 vec4s spill and run slower (measured on llvmpipe).
+// With LN, x is the residual stream: the rows' mean and 1/√(var + eps) are computed once per workgroup
+// (each invocation sums a strided share of K, two passes like layernorm.wgsl) and x is normalised on the fly.
 // MODE 0: out = acc + bias.  1: out = gelu(acc + bias) (the tanh form of gelu.wgsl).  2: out += acc + bias
 // (the residual add, in place on the residual stream).
 // @binding(0) params: { rows: u32, K4: u32, N4: u32, eps: f32 }   K4 = K / 4, N4 = N / 4 (multiples of 4)
@@ -16,8 +17,8 @@
 // @binding(4) lnw: array<vec4f>, (K4) LayerNorm scale (read; only with LN, else bind anything)
 // @binding(5) lnb: array<vec4f>, (K4) LayerNorm shift (read; only with LN, else bind anything)
 // @binding(6) out: array<vec4f>, (rows, N4) (write; read-modify-write for MODE 2)
-// Defines: R (rows per workgroup), LN, MODE. Override WG (invocations per workgroup).
-// Dispatch (ceil(N4 / WG), ceil(rows / R)).
+// Defines: R (rows per workgroup), CPI (vec4 columns per invocation), LN, MODE. Override WG (invocations
+// per workgroup). Dispatch (ceil(N4 / (CPI·WG)), ceil(rows / R)).
 struct Params { rows: u32, K4: u32, N4: u32, eps: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4f>;
@@ -30,6 +31,7 @@ struct Params { rows: u32, K4: u32, N4: u32, eps: f32 }
 const R = {{R}}u;
 const LN = {{LN}};
 const MODE = {{MODE}}u;
+const CPI = {{CPI}}u;
 const SQRT_2_OVER_PI = 0.7978845608028654;
 override WG: u32 = 32u;
 
@@ -38,7 +40,6 @@ var<workgroup> stat: array<f32, 2u * R>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let n4 = gid.x;
   let lid = lid3.x;
   let row0 = wid.y * R;
   // Rows past the end repeat the last row (uniform loads, no branches) and are not stored.
@@ -76,36 +77,48 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id)
     workgroupBarrier();
     for (var r = 0u; r < R; r++) { rstd[r] = stat[R + r]; }
   }
-  if (n4 >= p.N4) { return; }
-  var acc: array<vec4f, R>;
-  for (var r = 0u; r < R; r++) { acc[r] = vec4f(0.0); }
+  // Columns past N4 repeat the last one (loads stay in bounds) and are not stored.
+  let n0 = gid.x * CPI;
+  if (n0 >= p.N4) { return; }
+  var acc: array<vec4f, R * CPI>;
+  for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
   for (var k4 = 0u; k4 < p.K4; k4++) {
     let k = 4u * k4;
-    let w0 = textureLoad(w, vec2u(n4, k), 0);
-    let w1 = textureLoad(w, vec2u(n4, k + 1u), 0);
-    let w2 = textureLoad(w, vec2u(n4, k + 2u), 0);
-    let w3 = textureLoad(w, vec2u(n4, k + 3u), 0);
+    var wv: array<vec4f, 4u * CPI>;
+    for (var c = 0u; c < CPI; c++) {
+      let col = min(n0 + c, p.N4 - 1u);
+      wv[4u * c] = textureLoad(w, vec2u(col, k), 0);
+      wv[4u * c + 1u] = textureLoad(w, vec2u(col, k + 1u), 0);
+      wv[4u * c + 2u] = textureLoad(w, vec2u(col, k + 2u), 0);
+      wv[4u * c + 3u] = textureLoad(w, vec2u(col, k + 3u), 0);
+    }
     var g = vec4f(1.0);
     var sh = vec4f(0.0);
     if (LN) { g = lnw[k4]; sh = lnb[k4]; }
     for (var r = 0u; r < R; r++) {
       var xv = x[base[r] + k4];
       if (LN) { xv = (xv - mean[r]) * rstd[r] * g + sh; }
-      acc[r] += xv.x * w0 + xv.y * w1 + xv.z * w2 + xv.w * w3;
+      for (var c = 0u; c < CPI; c++) {
+        acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
+      }
     }
   }
-  let b4 = bias[n4];
-  for (var r = 0u; r < R; r++) {
-    if (row0 + r >= p.rows) { break; }
-    let o = (row0 + r) * p.N4 + n4;
-    let y = acc[r] + b4;
-    if (MODE == 1u) {
-      let u = SQRT_2_OVER_PI * (y + 0.044715 * y * y * y);
-      out[o] = y / (1.0 + exp(clamp(-2.0 * u, vec4f(-80.0), vec4f(80.0))));
-    } else if (MODE == 2u) {
-      out[o] = out[o] + y;
-    } else {
-      out[o] = y;
+  for (var c = 0u; c < CPI; c++) {
+    let n4 = n0 + c;
+    if (n4 >= p.N4) { break; }
+    let b4 = bias[n4];
+    for (var r = 0u; r < R; r++) {
+      if (row0 + r >= p.rows) { break; }
+      let o = (row0 + r) * p.N4 + n4;
+      let y = acc[r * CPI + c] + b4;
+      if (MODE == 1u) {
+        let u = SQRT_2_OVER_PI * (y + 0.044715 * y * y * y);
+        out[o] = y / (1.0 + exp(clamp(-2.0 * u, vec4f(-80.0), vec4f(80.0))));
+      } else if (MODE == 2u) {
+        out[o] = out[o] + y;
+      } else {
+        out[o] = y;
+      }
     }
   }
 }

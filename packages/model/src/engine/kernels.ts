@@ -90,9 +90,11 @@ export function packWeight(w: Tensor, t: WeightTexture): void {
 
 export type LinearEpilogue = "none" | "gelu" | "residual";
 
-// Invocations per workgroup of kvcache.linear: small enough that even a (C, C) weight gives several
-// workgroups, so llvmpipe's threads (one workgroup each) all get work.
-const LINEAR_WG = 16;
+// Invocations per workgroup of kvcache.linear: one llvmpipe SIMD group, so that a (C, C) weight (C / 16
+// invocations per R rows) still makes several workgroups for llvmpipe's threads (one workgroup each).
+const LINEAR_WG = 8;
+// vec4 output columns per invocation of kvcache.linear (see its header).
+const LINEAR_CPI = 4;
 
 /**
  * Decode-step linear: epilogue(ln?(x) · w + bias) for x (rows, K), w (K, N) packed, bias (N).
@@ -110,11 +112,11 @@ export function decodeLinear(x: Tensor, w: WeightTexture, bias: BufferView, opts
   const [lnw, lnb] = opts.ln ?? [bias, bias];
   runtime().dispatch({
     kernel: "kvcache.linear",
-    defines: { R, LN: `${opts.ln !== undefined}`, MODE: { none: 0, gelu: 1, residual: 2 }[epilogue] },
+    defines: { R, CPI: LINEAR_CPI, LN: `${opts.ln !== undefined}`, MODE: { none: 0, gelu: 1, residual: 2 }[epilogue] },
     overrides: { WG: LINEAR_WG },
     bindings: [x, w.view, bias, lnw, lnb, out],
     params: params([rows, K / 4, N / 4], [LN_EPS]),
-    workgroups: [Math.ceil(N / 4 / LINEAR_WG), Math.ceil(rows / R)],
+    workgroups: [Math.ceil(N / 4 / LINEAR_CPI / LINEAR_WG), Math.ceil(rows / R)],
   });
   return out;
 }
