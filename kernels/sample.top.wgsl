@@ -1,5 +1,6 @@
 // sample.top: the N most likely tokens of each row with their log-probabilities, for `top_logprobs`.
-// One workgroup of 256 per row; invocation i owns the chunk [i·n, (i+1)·n) of the vocabulary, n = ceil(V / 256).
+// One workgroup of WG per row; invocation i owns the chunk [i·n, (i+1)·n) of the vocabulary, n = ceil(V / WG)
+// (the sampler's WG, so both sum the softmax denominator in the same order).
 //   logprob_j = logits_j − max − log Σ exp(logits − max): the model's own distribution, as the sampler's
 //   logprob (before penalties, temperature and truncation).
 //   Order: logit descending, then token index ascending on ties. Pass k (0 ≤ k < N) finds the largest
@@ -8,13 +9,13 @@
 // @binding(0) params: { rows: u32, V: u32, N: u32 }   N ≤ V
 // @binding(1) logits: array<f32>, (rows, V) row-major (read)
 // @binding(2) out: array<u32>, (rows, N, 2): [token, logprob as f32 bits], most likely first (write)
-// Workgroup 256; dispatch (rows).
+// Override WG (a power of two, the sampler's); dispatch (rows).
 struct Params { rows: u32, V: u32, N: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;
 
-const WG = 256u;
+override WG: u32 = 256u;
 const NONE = 0xffffffffu;
 var<workgroup> shf: array<f32, WG>;
 var<workgroup> shu: array<u32, WG>;
@@ -55,7 +56,7 @@ fn firstAll(lid: u32, v: f32, i: u32) -> u32 {
   return r;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let lid = lid3.x;
   let row = wid.x;

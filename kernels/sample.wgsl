@@ -1,6 +1,8 @@
 // sample: picks each row's next token on the GPU and returns only (token, logprob) per row.
-// One workgroup of 256 per row; invocation i owns the contiguous chunk [i·n, (i+1)·n) of the vocabulary,
-// n = ceil(V / 256), so the final prefix-sum walk visits tokens in index order.
+// One workgroup of WG per row; invocation i owns the contiguous chunk [i·n, (i+1)·n) of the vocabulary,
+// n = ceil(V / WG), so the final prefix-sum walk visits tokens in index order. The host sizes WG to the
+// vocabulary (a few tokens per invocation): on llvmpipe each barrier and serial loop over WG costs more
+// than a pass over a chunk.
 //   z_j  = logit_j − frequency·count_j − presence·[count_j > 0]   (counts: tokens this sequence generated)
 //   temperature 0: token = argmax_j z_j (lowest index on ties).
 //   otherwise w_j = exp((z_j − max z) / temperature) over the allowed set, token ~ w / Σ w, where
@@ -20,7 +22,7 @@
 //             presence, frequency] with the last four f32 bit patterns (read)
 // @binding(3) counts: array<u32>, (slots, V) generated-token counts per cache slot (read-write)
 // @binding(4) out: array<u32>, (rows, 2): [token, logprob as f32 bits] (write)
-// Workgroup 256; dispatch (rows).
+// Override WG (a power of two); dispatch (rows).
 struct Params { rows: u32, V: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
@@ -28,7 +30,7 @@ struct Params { rows: u32, V: u32 }
 @group(0) @binding(3) var<storage, read_write> counts: array<u32>;
 @group(0) @binding(4) var<storage, read_write> out: array<u32>;
 
-const WG = 256u;
+override WG: u32 = 256u;
 var<workgroup> shf: array<f32, WG>;
 var<workgroup> shu: array<u32, WG>;
 var<workgroup> chosen: u32;
@@ -94,7 +96,7 @@ fn minAll(lid: u32, v: u32) -> u32 {
   return r;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let lid = lid3.x;
   let row = wid.x;
@@ -181,7 +183,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
     }
     shf[lid] = part;
     workgroupBarrier();
-    // 256 serial adds: negligible next to the passes over V, and exact prefix order.
+    // WG serial adds: cheap next to the passes over V, and exact prefix order.
     if (lid == 0u) {
       for (var i = 1u; i < WG; i++) { shf[i] += shf[i - 1u]; }
     }

@@ -209,6 +209,14 @@ export interface SampleParams {
   frequencyPenalty: number;
 }
 
+/**
+ * Invocations per row of sample.wgsl and sample.top.wgsl (the same, so their log-probabilities agree bit
+ * for bit): about 8 tokens each, 32 to 256, a power of two for the tree reductions.
+ */
+function samplerWorkgroup(V: number): number {
+  return Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(V / 8))));
+}
+
 /** cfg (rows, 8) u32 words for kernels/sample.wgsl. */
 export function packSampleParams(rows: readonly SampleParams[]): Uint32Array {
   const words = new Uint32Array(rows.length * CFG_WORDS);
@@ -227,7 +235,7 @@ export function sampleRows(logits: Tensor, cfg: Tensor, counts: Tensor): Tensor 
   expectShape("sampleRows", cfg, [rows, CFG_WORDS], "cfg (rows, 8)");
   if (counts.shape.length !== 2 || counts.shape[1] !== V || counts.dtype !== "u32") throw new ShapeError("sampleRows", "counts (slots, V) u32", [counts.shape, logits.shape]);
   const out = Tensor.empty([rows, 2], "u32"); // (rows, 2) u32
-  runtime().dispatch({ kernel: "sample", bindings: [logits, cfg, counts, out], params: params([rows, V]), workgroups: rows });
+  runtime().dispatch({ kernel: "sample", overrides: { WG: samplerWorkgroup(V) }, bindings: [logits, cfg, counts, out], params: params([rows, V]), workgroups: rows });
   return out;
 }
 
@@ -241,6 +249,6 @@ export function topLogprobRows(logits: Tensor, N: number): Tensor {
     throw new ShapeError("topLogprobRows", `logits (rows, V) and 1 ≤ N ≤ min(V, ${MAX_TOP_LOGPROBS})`, [logits.shape, [N]]);
   }
   const out = Tensor.empty([rows, N, 2], "u32"); // (rows, N, 2) u32
-  runtime().dispatch({ kernel: "sample.top", bindings: [logits, out], params: params([rows, V, N]), workgroups: rows });
+  runtime().dispatch({ kernel: "sample.top", overrides: { WG: samplerWorkgroup(V) }, bindings: [logits, out], params: params([rows, V, N]), workgroups: rows });
   return out;
 }
