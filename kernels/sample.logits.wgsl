@@ -1,7 +1,7 @@
 // sample.logits: the output head for the rows being sampled, logits[b, v] = ln_f(x[b]) · wte[v, :], the
 // tied head of gpt.ts, with ln_f fused in (each workgroup computes its rows' mean and 1/√(var + eps) once,
 // every invocation summing a strided share, two passes like layernorm.wgsl).
-// One invocation per vocabulary row v, reading wte's row v as vec4s, for R rows of x at once. The table
+// One invocation per 4 vocabulary rows, reading wte's rows as vec4s, for R rows of x at once. The table
 // may exceed one storage binding, so the host binds rows start .. start + count per dispatch.
 // @binding(0) params: { rows: u32, C4: u32, V: u32, start: u32, count: u32, eps: f32 }   C4 = C / 4
 // @binding(1) x: array<vec4f>, (rows, C4), the residual stream's rows (read)
@@ -9,7 +9,7 @@
 // @binding(3) lnw: array<vec4f>, (C4) ln_f scale (read)
 // @binding(4) lnb: array<vec4f>, (C4) ln_f shift (read)
 // @binding(5) logits: array<f32>, (rows, V) row-major (write: columns start .. start + count)
-// Workgroup 64; dispatch (ceil(count / 64), ceil(rows / R)) per chunk.
+// Workgroup 64; dispatch (ceil(count / 256), ceil(rows / R)) per chunk.
 struct Params { rows: u32, C4: u32, V: u32, start: u32, count: u32, eps: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4f>;
@@ -20,13 +20,15 @@ struct Params { rows: u32, C4: u32, V: u32, start: u32, count: u32, eps: f32 }
 
 const R = {{R}}u;
 const WG = 64u;
+// Vocabulary rows per invocation: each x load serves VPI rows of wte (llvmpipe pays per load).
+const VPI = 4u;
 
 var<workgroup> part: array<f32, R * WG>;
 var<workgroup> stat: array<f32, 2u * R>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let v = gid.x;
+  let v0 = gid.x * VPI;
   let lid = lid3.x;
   let row0 = wid.y * R;
   let C = f32(p.C4 * 4u);
@@ -61,19 +63,27 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id)
   workgroupBarrier();
   var rstd: array<f32, R>;
   for (var r = 0u; r < R; r++) { rstd[r] = stat[R + r]; }
-  if (v >= p.count) { return; }
-  var acc: array<f32, R>;
-  for (var r = 0u; r < R; r++) { acc[r] = 0.0; }
+  if (v0 >= p.count) { return; }
+  // Vocabulary rows past the end repeat the last one (loads stay in bounds) and are not stored.
+  var e0: array<u32, VPI>;
+  for (var j = 0u; j < VPI; j++) { e0[j] = min(v0 + j, p.count - 1u) * p.C4; }
+  var acc: array<f32, R * VPI>;
+  for (var i = 0u; i < R * VPI; i++) { acc[i] = 0.0; }
   for (var k = 0u; k < p.C4; k++) {
-    let e = wte[v * p.C4 + k];
+    var e: array<vec4f, VPI>;
+    for (var j = 0u; j < VPI; j++) { e[j] = wte[e0[j] + k]; }
     let g = lnw[k];
     let sh = lnb[k];
     for (var r = 0u; r < R; r++) {
-      acc[r] += dot((x[base[r] + k] - mean[r]) * rstd[r] * g + sh, e);
+      let xn = (x[base[r] + k] - mean[r]) * rstd[r] * g + sh;
+      for (var j = 0u; j < VPI; j++) { acc[r * VPI + j] += dot(xn, e[j]); }
     }
   }
-  for (var r = 0u; r < R; r++) {
-    if (row0 + r >= p.rows) { break; }
-    logits[(row0 + r) * p.V + p.start + v] = acc[r];
+  for (var j = 0u; j < VPI; j++) {
+    if (v0 + j >= p.count) { break; }
+    for (var r = 0u; r < R; r++) {
+      if (row0 + r >= p.rows) { break; }
+      logits[(row0 + r) * p.V + p.start + v0 + j] = acc[r * VPI + j];
+    }
   }
 }

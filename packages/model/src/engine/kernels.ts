@@ -189,7 +189,7 @@ export function headLogits(x: Tensor, wte: Tensor, lnw: Tensor, lnb: Tensor): Te
       defines: { R },
       bindings: [x, rowsOf(wte, start, count, C * 4), lnw, lnb, logits],
       params: params([rows, C / 4, V, start, count], [LN_EPS]),
-      workgroups: [Math.ceil(count / 64), Math.ceil(rows / R)],
+      workgroups: [Math.ceil(count / 256), Math.ceil(rows / R)],
     });
   }
   return logits;
