@@ -117,3 +117,16 @@ test("a client that has disconnected gets nothing generated and leaves the queue
   const health = (await (await s.app.request("/health")).json()) as any;
   expect(health.queue["forno-sft"]).toBe(0);
 });
+
+test("a stream sends the tokens of one engine burst as one chunk per choice, their logprobs together", async () => {
+  const res = await post("/v1/completions", { model: "forno-sft", prompt: "the", max_tokens: 17, temperature: 0, logprobs: 0, stream: true, stream_options: { include_usage: true } });
+  const chunks = (await events(res)).slice(0, -1).map((d) => JSON.parse(d));
+  const pieces = chunks.filter((c) => c.choices[0]?.finish_reason === null);
+  const usage = chunks.at(-1).usage;
+  expect(usage.completion_tokens).toBe(17);
+  // The prefill's token, then bursts of several decode steps: far fewer chunks than tokens.
+  expect(pieces.length).toBeLessThan(usage.completion_tokens / 2);
+  expect(pieces.flatMap((c) => c.choices[0].logprobs.tokens).length).toBe(17);
+  const full = (await (await post("/v1/completions", { model: "forno-sft", prompt: "the", max_tokens: 17, temperature: 0 })).json()) as any;
+  expect(pieces.map((c) => c.choices[0].text).join("")).toBe(full.choices[0].text);
+});

@@ -3,7 +3,8 @@
  * stream decoder per choice, stop strings cut from the text, and a callback per piece of text for streaming.
  * A choice's tokens are those up to the one where its text stopped (what usage counts and the store keeps).
  * A choice whose text has stopped is cancelled in the engine at once, so its slot frees up; the client's
- * signal cancels every choice. Formatting replies in the OpenAI shapes is left to completions.ts and chat.ts.
+ * signal cancels every choice. The engine hands over tokens in bursts (several decode steps per readback):
+ * the text of one burst goes out as one piece per choice, which spares the stream an event per token. Formatting replies in the OpenAI shapes is left to completions.ts and chat.ts.
  */
 import type { GenerateRequest, TokenLogprob } from "@forno/model";
 import { StreamDecoder } from "@forno/tokenizer";
@@ -62,7 +63,11 @@ interface ChoiceState {
   tokens: number[];
   logprobs: number[];
   top: (readonly TokenLogprob[])[];
+  /** Tokens not yet handed to onText (their text may still be held back). */
   pending: GeneratedToken[];
+  /** Text ready for onText, and whether a piece is due (also an empty one that carries held-back tokens). */
+  unsent: string;
+  due: boolean;
 }
 
 /** Queues the choices and resolves when they finish; throws at once if the queue is full or closed. */
@@ -78,15 +83,34 @@ export function startGeneration(input: GenerationInput): Promise<Generation> {
     logprobs: [],
     top: [],
     pending: [],
+    unsent: "",
+    due: false,
   }));
   let firstTokenMs: number | null = null;
   let generatedTokens = 0;
+  let flushQueued = false;
+  const flush = () => {
+    flushQueued = false;
+    states.forEach((st, choice) => {
+      if (!st.due) return;
+      st.due = false;
+      const text = st.unsent;
+      st.unsent = "";
+      input.onText?.(choice, text, st.pending.splice(0));
+    });
+  };
   /** `last`: the choice's final text, sent even when empty so its held-back tokens go out too. */
   const emit = (choice: number, text: string, last = false) => {
     const st = states[choice]!;
     if (text === "" && !st.stop.stopped && !(last && st.pending.length > 0)) return;
     st.text += text;
-    input.onText?.(choice, text, st.pending.splice(0));
+    st.unsent += text;
+    st.due = true;
+    // The engine calls onToken for a whole burst synchronously: flush once it is done.
+    if (!flushQueued) {
+      flushQueued = true;
+      queueMicrotask(flush);
+    }
   };
   const requests: GenerateRequest[] = states.map((st, i) => ({
     ...sampling,
@@ -114,6 +138,7 @@ export function startGeneration(input: GenerationInput): Promise<Generation> {
     const choices = results.map((r, index): ChoiceResult => {
       const st = states[index]!;
       if (!st.stop.stopped) emit(index, st.stop.push(st.decoder.flush()) + st.stop.flush(), true);
+      flush();
       const finishReason: ChoiceFinish = st.stop.stopped || r.finishReason !== "length" ? "stop" : "length";
       return { index, text: st.text, tokens: st.tokens, logprobs: st.logprobs, topLogprobs: st.top, finishReason };
     });
