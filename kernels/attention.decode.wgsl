@@ -22,7 +22,7 @@ struct Params { C4: u32, NH: u32, Tmax: u32, scale: f32 }
 @group(0) @binding(5) var<storage, read_write> y: array<vec4f>;
 
 const HS4 = {{HS4}}u;
-override WG: u32 = 16u;
+override WG: u32 = 8u;
 // A finite "minus infinity": exp(NEG - m) underflows to 0 where exp(-inf) is not guaranteed in WGSL.
 const NEG = -3.0e38;
 

@@ -134,7 +134,8 @@ export function attentionDecode(qkv: Tensor, meta: Tensor, kc: Tensor, vc: Tenso
   runtime().dispatch({
     kernel: "attention.decode",
     defines: { HS4: HS / 4 },
-    overrides: { WG: HS <= 64 ? 16 : 8 },
+    // One llvmpipe SIMD group per (row, head): more invocations cost more in the merge than they save.
+    overrides: { WG: 8 },
     bindings: [qkv, meta, kc, vc, y],
     params: params([C / 4, NH, kc.shape[1]!], [1 / Math.sqrt(HS)]),
     workgroups: [NH, rows],
