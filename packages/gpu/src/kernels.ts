@@ -50,6 +50,8 @@ export function specKey(spec: KernelSpec): string {
 
 export interface CompiledKernel {
   pipeline: GPUComputePipeline;
+  /** The pipeline's group-0 layout, fetched once: getBindGroupLayout costs microseconds per call. */
+  layout: GPUBindGroupLayout;
   label: string;
   /** Resolves to a compile or pipeline error message, or null when the pipeline is valid. */
   check: Promise<string | null>;
@@ -85,8 +87,9 @@ export class PipelineCache {
       layout: "auto",
       compute: { module, entryPoint: spec.entry ?? "main", constants: spec.overrides },
     });
+    const layout = pipeline.getBindGroupLayout(0);
     const check = this.device.popErrorScope().then((e) => (e ? e.message : null));
-    const compiled = { pipeline, label, check, reported: false };
+    const compiled = { pipeline, layout, label, check, reported: false };
     this.pipelines.set(key, compiled);
     return compiled;
   }

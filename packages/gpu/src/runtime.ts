@@ -120,7 +120,7 @@ export class Runtime {
         resource: isTextureView(b) ? b : { buffer: b.buffer, offset: b.byteOffset ?? 0, size: b.byteLength },
       });
     });
-    const bindGroup = this.device.createBindGroup({ layout: compiled.pipeline.getBindGroupLayout(0), entries, label: compiled.label });
+    const bindGroup = this.device.createBindGroup({ layout: compiled.layout, entries, label: compiled.label });
     const pass = this.computePass();
     pass.setPipeline(compiled.pipeline);
     pass.setBindGroup(0, bindGroup);
