@@ -3,12 +3,13 @@
  * prompts through the training ops (causal attention makes the padding invisible to real positions),
  * which also fills the KV cache, and the one-token decode step on the fused kernels of kernels.ts
  * (per step: embed, L blocks of 1 ("block") or 5 ("ops") dispatches, head; the weights are read from
- * textures packed by `refresh()` once per generate call). Both return the logits of each row's last
- * position only. Sampling and the sequence bookkeeping are the engine's.
+ * textures packed by `refresh()` once per generate call, the tied head's too where the vocabulary fits a
+ * texture). Both return the logits of each row's last position only. Sampling and the sequence
+ * bookkeeping are the engine's.
  */
 import { addForward, embeddingForward, geluForward, layerNormForward, linearForward, runtime, Tensor, attentionForward, type BufferView } from "@forno/gpu";
 import type { GPT } from "../gpt.ts";
-import { attentionDecode, BLOCK_VEC_WORDS, decodeBlock, decodeLinear, embedRows, headLogits, kvCacheWrite, META_WORDS, packWeight, weightTexture, type WeightTexture } from "./kernels.ts";
+import { attentionDecode, BLOCK_VEC_WORDS, decodeBlock, decodeLinear, embedRows, fitsTexture, headLogits, kvCacheWrite, META_WORDS, packWeight, packWeightTransposed, weightTexture, type WeightTexture } from "./kernels.ts";
 
 /**
  * How a decode step runs a block: "block", one fused dispatch per block with one workgroup per sequence
@@ -56,6 +57,11 @@ export class DecodeState {
   private readonly vecs: Tensor[] = [];
   /** (4C) f32 zeros: the bias of models without biases. */
   private readonly zeros: Tensor;
+  /**
+   * wteᵀ (C, V) packed for kvcache.linear, with (V) zeros for its bias, when V is a multiple of 4 and fits
+   * a texture (not GPT-2's 50257); otherwise the head reads wte through sample.logits.
+   */
+  private readonly head: { w: WeightTexture; bias: Tensor } | null;
 
   constructor(
     readonly model: GPT,
@@ -92,6 +98,7 @@ export class DecodeState {
       this.v.push(Tensor.zeros([slots, Tmax, C]).keep());
     }
     this.counts = Tensor.zeros([slots, V], "u32").keep();
+    this.head = fitsTexture(C, V) ? { w: weightTexture(C, V, "wte.T"), bias: Tensor.zeros([V]).keep() } : null;
     if (variant !== "ops") for (let l = 0; l < L; l++) this.vecs.push(Tensor.empty([BLOCK_VEC_WORDS * C]).keep());
   }
 
@@ -99,6 +106,7 @@ export class DecodeState {
   refresh(): void {
     const C = this.model.config.nEmbd;
     for (const b of this.blocks) [b.qkvW, b.projW, b.fcW, b.fc2W].forEach((w, i) => packWeight(w, b.packed[i]!));
+    if (this.head) packWeightTransposed(this.wte, this.head.w);
     this.vecs.forEach((vecs, l) => {
       const b = this.blocks[l]!;
       const parts: [Tensor | null, number][] = [[b.ln1[0], C], [b.ln1[1], C], [b.qkvB, 3 * C], [b.projB, C], [b.ln2[0], C], [b.ln2[1], C], [b.fcB, 4 * C], [b.fc2B, C]];
@@ -142,7 +150,7 @@ export class DecodeState {
     });
     const last = Tensor.empty([n, C]); // (n, C) f32: each prompt's last position
     prompts.forEach((q, i) => runtime().copy(x.buffer, (i * T + q.length - 1) * C * 4, last.buffer, i * C * 4, C * 4));
-    return headLogits(last, this.wte, this.lnf[0], this.lnf[1]);
+    return this.logits(last);
   }
 
   /**
@@ -162,11 +170,19 @@ export class DecodeState {
       const f = decodeLinear(x, b.packed[2], this.bias(b.fcB, 4 * C), { ln: b.ln2, epilogue: "gelu" }); // (rows, 4C)
       decodeLinear(f, b.packed[3], this.bias(b.fc2B, C), { epilogue: "residual", out: x });
     });
+    return this.logits(x);
+  }
+
+  /** logits (rows, V) = ln_f(x) · wteᵀ for x (rows, C). */
+  private logits(x: Tensor): Tensor {
+    if (this.head) return decodeLinear(x, this.head.w, this.head.bias, { ln: this.lnf });
     return headLogits(x, this.wte, this.lnf[0], this.lnf[1]);
   }
 
   dispose(): void {
     for (const t of [...this.k, ...this.v, ...this.vecs, this.counts, this.zeros]) t.dispose();
     for (const b of this.blocks) for (const w of b.packed) w.texture.destroy();
+    this.head?.w.texture.destroy();
+    this.head?.bias.dispose();
   }
 }

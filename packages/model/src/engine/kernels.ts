@@ -88,6 +88,18 @@ export function packWeight(w: Tensor, t: WeightTexture): void {
   runtime().dispatch({ kernel: "kvcache.pack", bindings: [w, t.view], params: params([t.K, t.N / 4]), workgroups: [Math.ceil(t.N / 4 / 64), t.K] });
 }
 
+/** Whether a (K, N) weight fits a texture of K rows × N/4 texels on this device (N a multiple of 4). */
+export function fitsTexture(K: number, N: number): boolean {
+  const max = runtime().device.limits.maxTextureDimension2D;
+  return N % 4 === 0 && K <= max && N / 4 <= max;
+}
+
+/** Copies wᵀ into its texture for w (N, K), e.g. the tied head's wte (V, C) as a (C, V) weight (one dispatch). */
+export function packWeightTransposed(w: Tensor, t: WeightTexture): void {
+  expectShape("packWeightTransposed", w, [t.N, t.K], "a table shaped like the transpose of its texture");
+  runtime().dispatch({ kernel: "kvcache.pack.t", bindings: [w, t.view], params: params([t.K, t.N / 4]), workgroups: [Math.ceil(t.N / 4 / 64), t.K] });
+}
+
 export type LinearEpilogue = "none" | "gelu" | "residual";
 
 // Invocations per workgroup of kvcache.linear: one llvmpipe SIMD group, so that a (C, C) weight (C / 16

@@ -4,6 +4,7 @@ import { makeConfig } from "../config.ts";
 import { ConfigError } from "../errors.ts";
 import { GPT } from "../gpt.ts";
 import { initParams } from "../init.ts";
+import type { DecodeVariant } from "./forward.ts";
 import { Engine, type GenerateRequest, type GenerateResult } from "./index.ts";
 import { chunkSteps } from "./pipeline.ts";
 
@@ -36,16 +37,18 @@ test("chunkSteps: up to the longest remaining row, never past a row's last cache
 /**
  * Everything a caller sees: results and each sequence's streamed (token, logprob) pairs in order (the
  * interleaving of sequences may differ: a slot freed by a stop mid-chunk is refilled after the chunk).
+ * The decode kernels are fixed: "auto" could pick "block" for a step of few sequences in one mode and
+ * "ops" in the other, and the two round differently.
  */
-async function run(stepsPerSync: number, reqs: GenerateRequest[], maxBatch: number, maxSeqLen?: number): Promise<{ results: GenerateResult[]; streams: number[][][] }> {
-  const engine = new Engine(model, { maxBatch, maxSeqLen, stepsPerSync, eosId: 36 });
+async function run(stepsPerSync: number, reqs: GenerateRequest[], maxBatch: number, maxSeqLen?: number, decodeVariant: DecodeVariant = "ops"): Promise<{ results: GenerateResult[]; streams: number[][][] }> {
+  const engine = new Engine(model, { maxBatch, maxSeqLen, stepsPerSync, eosId: 36, decodeVariant });
   const streams: number[][][] = reqs.map(() => []);
   const results = await engine.generate(reqs, { onToken: (i, t, lp) => streams[i]!.push([t, lp]) });
   engine.dispose();
   return { results, streams };
 }
 
-test("pipelined steps give exactly the one-step-per-readback results: sampling, penalties, stops, end-of-text, admissions", async () => {
+test.each(["ops", "block"] as const)("pipelined steps give exactly the one-step-per-readback results (%s kernels): sampling, penalties, stops, end-of-text, admissions", async (variant) => {
   const reqs: GenerateRequest[] = Array.from({ length: 7 }, (_, i) => ({
     prompt: Array.from({ length: 1 + ((i * 3) % 5) }, (_, t) => (i * 11 + t * 5) % 36),
     maxTokens: 4 + ((i * 5) % 13),
@@ -58,10 +61,10 @@ test("pipelined steps give exactly the one-step-per-readback results: sampling, 
     seed: 100 + i,
     logprobs: true,
   }));
-  const one = await run(1, reqs, 3);
+  const one = await run(1, reqs, 3, undefined, variant);
   // Sanity of the fixture: it exercises more than plain length limits.
   expect(new Set(one.results.map((r) => r.finishReason)).size).toBeGreaterThan(1);
-  for (const K of [3, 8]) expect(await run(K, reqs, 3)).toEqual(one);
+  for (const K of [3, 8]) expect(await run(K, reqs, 3, undefined, variant)).toEqual(one);
 });
 
 test("chunks stop at the end of the cache: sequences reaching maxSeqLen end as one-step decoding does, others unharmed", async () => {

@@ -1,0 +1,64 @@
+import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { initRuntime, noGrad, runtime, scope, Tensor } from "@forno/gpu";
+import { expectClose } from "@forno/gpu/testing";
+import { makeConfig } from "../config.ts";
+import { GPT } from "../gpt.ts";
+import { initParams } from "../init.ts";
+import { DecodeState } from "./forward.ts";
+import { embedRows } from "./kernels.ts";
+
+// llvmpipe shares two cores with other test runs: allow slow steps.
+setDefaultTimeout(60_000);
+
+beforeAll(async () => {
+  await initRuntime();
+  runtime().poison = true;
+});
+
+// V 64 packs the tied head into a texture (kvcache.linear); V 62 is not a multiple of 4 and reads wte
+// through sample.logits. Both must give model.forward's logits.
+test.each([64, 62])("prefill and decode logits equal model.forward's at V = %i, both decode variants, 9 rows", async (V) => {
+  const config = makeConfig("tiny", { vocabSize: V, contextLength: 24, nLayer: 2, nHead: 2, nEmbd: 16 });
+  const model = new GPT(config, initParams(config, 3));
+  const seqs = Array.from({ length: 9 }, (_, i) => Array.from({ length: 1 + (i % 4) }, (_, t) => (i * 7 + t * 3) % V));
+  const next = seqs.map((_, i) => (i * 5 + 1) % V);
+  const slots = seqs.map((_, i) => 8 - i);
+  const expected = await noGrad(() =>
+    scope(async () => {
+      const rows: ArrayLike<number>[] = [];
+      for (const [i, s] of seqs.entries()) {
+        const all = (await model.forward(Tensor.from(Int32Array.from([...s, next[i]!]), [1, s.length + 1])).logits.read()) as Float32Array;
+        rows.push(all.slice((s.length - 1) * V, s.length * V), all.slice(s.length * V));
+      }
+      return rows;
+    }),
+  );
+  for (const variant of ["block", "ops"] as const) {
+    const state = new DecodeState(model, 9, 16, variant);
+    state.refresh();
+    await noGrad(() =>
+      scope(async () => {
+        const pre = await state.prefill(seqs, slots).read();
+        const meta = Tensor.from(Uint32Array.from(seqs.flatMap((s, i) => [next[i]!, slots[i]!, s.length, 0])), [seqs.length, 4]);
+        const dec = await state.decode(meta).read();
+        // f32 sums in other orders than the training kernels: 1e-4 relative and absolute on logits.
+        seqs.forEach((_, i) => {
+          expectClose(pre.subarray(i * V, (i + 1) * V), expected[2 * i]!, 1e-4, 1e-4, `prefill logits ${i}`);
+          expectClose(dec.subarray(i * V, (i + 1) * V), expected[2 * i + 1]!, 1e-4, 1e-4, `${variant} decode logits ${i}`);
+        });
+      }),
+    );
+    state.dispose();
+  }
+});
+
+test("embedRows takes each row's token from the sampler's output when given, else from meta", async () => {
+  const [V, C] = [5, 8];
+  const wte = Tensor.from(Float32Array.from({ length: V * C }, (_, i) => i), [V, C]);
+  const wpe = Tensor.from(Float32Array.from({ length: 4 * C }, (_, i) => 1000 * i), [4, C]);
+  const meta = Tensor.from(Uint32Array.from([1, 0, 2, 0, 4, 1, 3, 0]), [2, 4]); // tokens 1, 4 at positions 2, 3
+  const sampled = Tensor.from(Uint32Array.from([3, 0x3f800000, 0, 0]), [2, 2]); // tokens 3, 0
+  const row = (tok: number, pos: number) => Array.from({ length: C }, (_, c) => tok * C + c + 1000 * (pos * C + c));
+  expect(Array.from(await embedRows(meta, wte, wpe).read())).toEqual([...row(1, 2), ...row(4, 3)]);
+  expect(Array.from(await embedRows(meta, wte, wpe, sampled).read())).toEqual([...row(3, 2), ...row(0, 3)]);
+});
