@@ -8,7 +8,7 @@
 // Attention gives each head G invocations (G = WG / NH rounded down to a power of two; heads beyond
 // WG / G take further rounds); each runs an online softmax over positions j, j + G, … and the head's G
 // partial states are merged through scratch.
-// The same math as gpt.ts (and as the per-op decode path in kvcache.linear.wgsl + attention.decode.wgsl,
+// The same math as gpt.ts (and as the per-op decode path in kvcache.attend.wgsl + kvcache.linear.wgsl,
 // which GPUs and bigger batches use: one workgroup per sequence would leave a GPU idle, and it reads every
 // weight once per sequence instead of once per R rows). On llvmpipe each load instruction costs about the
 // same whatever it loads, so everything is read as vec4s: 4 weight texels per vec4 of activations.

@@ -1,6 +1,6 @@
 // kvcache.linear: the decode step's linear layers, out = epilogue(ln?(x) · w + bias), for a few rows
 // (one per sequence being decoded), with the LayerNorm before it and the GELU or residual add after it
-// fused in, so a transformer block's decode step is four of these plus attention. The weights are read
+// fused in, so a transformer block's decode step is kvcache.attend and three of these. The weights are read
 // from a texture packed once per generate call. On llvmpipe every load (storage, texture, uniform or
 // workgroup memory alike) costs about 1.6 ns per invocation while the math is cheap, so the kernel is
 // shaped to load little per multiply-add: each invocation owns CPI = 4 vec4s of output columns for R rows,

@@ -2,18 +2,18 @@
  * The GPT forward passes the engine runs, mirroring gpt.ts's math: a batched prefill of right-padded
  * prompts through the training ops (causal attention makes the padding invisible to real positions),
  * which also fills the KV cache, and the one-token decode step on the fused kernels of kernels.ts
- * (per step: embed, L blocks of 1 ("block") or 5 ("ops") dispatches, head; the weights are read from
+ * (per step: embed, L blocks of 1 ("block") or 4 ("ops") dispatches, head; the weights are read from
  * textures packed by `refresh()` once per generate call, the tied head's too where the vocabulary fits a
  * texture). Both return the logits of each row's last position only. Sampling and the sequence
  * bookkeeping are the engine's.
  */
 import { addForward, embeddingForward, geluForward, layerNormForward, linearForward, runtime, Tensor, attentionForward, type BufferView } from "@forno/gpu";
 import type { GPT } from "../gpt.ts";
-import { attentionDecode, BLOCK_VEC_WORDS, decodeBlock, decodeLinear, embedRows, fitsTexture, headLogits, kvCacheWrite, META_WORDS, packWeight, packWeightTransposed, weightTexture, type WeightTexture } from "./kernels.ts";
+import { attendDecode, BLOCK_VEC_WORDS, decodeBlock, decodeLinear, embedRows, fitsTexture, headLogits, kvCacheWrite, META_WORDS, packWeight, packWeightTransposed, weightTexture, type WeightTexture } from "./kernels.ts";
 
 /**
  * How a decode step runs a block: "block", one fused dispatch per block with one workgroup per sequence
- * (few sequences on a CPU adapter, where dispatches dominate), or "ops", five dispatches per block that
+ * (few sequences on a CPU adapter, where dispatches dominate), or "ops", four dispatches per block that
  * share each weight load among up to 8 sequences (GPUs, and bigger batches on CPUs). "auto" picks per step.
  */
 export type DecodeVariant = "auto" | "block" | "ops";
@@ -164,8 +164,7 @@ export class DecodeState {
     const variant = pickVariant(this.variant, x.shape[0]!);
     this.blocks.forEach((b, l) => {
       if (variant === "block") return decodeBlock(x, meta, this.vecs[l]!, b.packed, this.k[l]!, this.v[l]!, NH);
-      const qkv = decodeLinear(x, b.packed[0], this.bias(b.qkvB, 3 * C), { ln: b.ln1 }); // (rows, 3C)
-      const y = attentionDecode(qkv, meta, this.k[l]!, this.v[l]!, NH); // (rows, C)
+      const y = attendDecode(x, meta, b.packed[0], this.bias(b.qkvB, 3 * C), b.ln1, this.k[l]!, this.v[l]!, NH); // (rows, C)
       decodeLinear(y, b.packed[1], this.bias(b.projB, C), { epilogue: "residual", out: x });
       const f = decodeLinear(x, b.packed[2], this.bias(b.fcB, 4 * C), { ln: b.ln2, epilogue: "gelu" }); // (rows, 4C)
       decodeLinear(f, b.packed[3], this.bias(b.fc2B, C), { epilogue: "residual", out: x });

@@ -1,7 +1,7 @@
 import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { initRuntime, runtime, ShapeError, Tensor } from "@forno/gpu";
 import { expectClose, randn } from "@forno/gpu/testing";
-import { attentionDecode, decodeLinear, kvCacheWrite, packSampleParams, packWeight, sampleRows, topLogprobRows, weightTexture, type SampleParams } from "./kernels.ts";
+import { attendDecode, decodeLinear, kvCacheWrite, packSampleParams, packWeight, sampleRows, topLogprobRows, weightTexture, type SampleParams } from "./kernels.ts";
 import { attentionDecodeRef, decodeLinearRef, kvCacheWriteRef, logprobRef, sampleDistributionRef, topLogprobsRef, uniformRef } from "./reference.ts";
 
 // llvmpipe shares two cores with other test runs: allow slow steps.
@@ -29,22 +29,30 @@ test("kvCacheWrite copies keys and values of each prompt's real positions into i
   expect(Array.from(await vc.read())).toEqual(Array.from(rv, Math.fround));
 });
 
-test("attentionDecode matches float64 attention over the cache, positions 0 to Tmax − 1", async () => {
+test("attendDecode (ln_1, c_attn, cache write, attention) matches float64 over the cache, positions 0 to Tmax − 1", async () => {
+  // 11 rows: a block of 8 and a partial one; HS 8 and 20 (5 vec4s: more columns than rows per block).
   for (const [C, NH] of [[24, 3], [20, 1]] as const) {
-    const [rows, slots, Tmax] = [3, 4, 70];
-    const qkv = randn(rows * 3 * C, 3, 2);
+    const [rows, slots, Tmax] = [11, 12, 70];
+    const x = randn(rows * C, 3, 1.5);
+    const w = randn(C * 3 * C, 6, 0.4);
+    const bias = randn(3 * C, 7);
+    const [g, sh] = [randn(C, 8), randn(C, 9)];
+    const wT = weightTexture(C, 3 * C, "test c_attn");
+    packWeight(Tensor.from(w, [C, 3 * C]), wT);
     const init = randn(slots * Tmax * C, 4, 2);
     const kc = Tensor.from(init, [slots, Tmax, C]);
     const vc = Tensor.from(randn(slots * Tmax * C, 5), [slots, Tmax, C]);
     const [rk, rv] = [Float64Array.from(init), Float64Array.from(await vc.read())];
-    const slotIds = [1, 3, 0];
-    const pos = [0, Tmax - 1, 33];
-    const y = attentionDecode(Tensor.from(qkv, [rows, 3 * C]), meta(slotIds.map((s, i) => [0, s, pos[i]!])), kc, vc, NH);
+    const slotIds = [1, 3, 0, 11, 10, 9, 8, 7, 6, 5, 4];
+    const pos = [0, Tmax - 1, 33, 5, 1, 60, 2, 17, 8, 40, 69];
+    const y = attendDecode(Tensor.from(x, [rows, C]), meta(slotIds.map((s, i) => [0, s, pos[i]!])), wT, Tensor.from(bias), [Tensor.from(g), Tensor.from(sh)], kc, vc, NH);
+    const qkv = decodeLinearRef(x, rows, C, 3 * C, w, bias, [g, sh], "none");
     const ry = attentionDecodeRef(qkv, rows, C, NH, slotIds, pos, rk, rv, Tmax);
-    // f32 dot products of length HS and sums over up to 70 positions: relative error stays near 1e-6.
+    // f32 LayerNorm and dot products, sums over up to 70 positions: relative error stays near 1e-6.
     expectClose(await y.read(), ry, 1e-4, 1e-5, `y (C ${C}, NH ${NH})`);
-    expectClose(await kc.read(), rk, 0, 0, "key cache");
-    expectClose(await vc.read(), rv, 0, 0, "value cache");
+    expectClose(await kc.read(), rk, 1e-5, 1e-5, "key cache");
+    expectClose(await vc.read(), rv, 1e-5, 1e-5, "value cache");
+    wT.texture.destroy();
   }
 });
 

@@ -133,24 +133,30 @@ export function decodeLinear(x: Tensor, w: WeightTexture, bias: BufferView, opts
   return out;
 }
 
-/** Single-query attention for each row's new position, writing its K and V to the caches first. */
-export function attentionDecode(qkv: Tensor, meta: Tensor, kc: Tensor, vc: Tensor, NH: number): Tensor {
-  const [rows = 0, C3 = 0] = qkv.shape;
-  const C = C3 / 3;
-  if (qkv.shape.length !== 2 || C % NH !== 0 || (C / NH) % 4 !== 0) throw new ShapeError("attentionDecode", `qkv (rows, 3C) with C divisible by NH = ${NH} and a head size that is a multiple of 4`, [qkv.shape, [NH]]);
-  expectShape("attentionDecode", meta, [rows, META_WORDS], "meta (rows, 4)");
-  if (kc.shape.length !== 3 || kc.shape[2] !== C) throw new ShapeError("attentionDecode", "cache (slots, Tmax, C)", [kc.shape, qkv.shape]);
-  expectShape("attentionDecode", vc, kc.shape, "value cache shaped like the key cache");
+/**
+ * The attention half of a decode-step block, per head and block of R rows (kvcache.attend.wgsl): y (rows, C)
+ * = attention of ln(x)·Wq + bq over each row's cache, after writing ln(x)·Wk + bk and ln(x)·Wv + bv at the
+ * row's (slot, pos). x (rows, C) is the residual stream, w the packed c_attn (C, 3C), bias (3C).
+ */
+export function attendDecode(x: Tensor, meta: Tensor, w: WeightTexture, bias: BufferView, ln: [Tensor, Tensor], kc: Tensor, vc: Tensor, NH: number): Tensor {
+  const [rows = 0, C = 0] = x.shape;
   const HS = C / NH;
+  if (x.shape.length !== 2 || C % NH !== 0 || HS % 4 !== 0 || w.K !== C || w.N !== 3 * C) {
+    throw new ShapeError("attendDecode", `x (rows, C) with a head size C / ${NH} that is a multiple of 4, and c_attn (C, 3C)`, [x.shape, [w.K, w.N]]);
+  }
+  expectShape("attendDecode", meta, [rows, META_WORDS], "meta (rows, 4)");
+  if (kc.shape.length !== 3 || kc.shape[2] !== C) throw new ShapeError("attendDecode", "cache (slots, Tmax, C)", [kc.shape, x.shape]);
+  expectShape("attendDecode", vc, kc.shape, "value cache shaped like the key cache");
+  const R = rowBlock(rows);
   const y = Tensor.empty([rows, C]); // (rows, C) f32
   runtime().dispatch({
-    kernel: "attention.decode",
-    defines: { HS4: HS / 4 },
-    // One llvmpipe SIMD group per (row, head): more invocations cost more in the merge than they save.
-    overrides: { WG: 8 },
-    bindings: [qkv, meta, kc, vc, y],
-    params: params([C / 4, NH, kc.shape[1]!], [1 / Math.sqrt(HS)]),
-    workgroups: [NH, rows],
+    kernel: "kvcache.attend",
+    defines: { R, HS4: HS / 4 },
+    // Enough invocations for both phases: one per vec4 of a head's columns, then one per row.
+    overrides: { WG: Math.max(8, HS / 4) },
+    bindings: [x, meta, w.view, bias, ln[0], ln[1], kc, vc, y],
+    params: params([rows, C / 4, kc.shape[1]!], [LN_EPS, 1 / Math.sqrt(HS)]),
+    workgroups: [NH, Math.ceil(rows / R)],
   });
   return y;
 }
