@@ -8,7 +8,7 @@
  * presets get a 256-token context so prompt + 128 new tokens fit. Each engine setting runs pipelined
  * (8 decode steps per readback, the default) beside the one-step-per-readback baseline (stepsPerSync 1).
  * Also counts dispatches per decode step, and prints the load average: the machine is shared, so compare
- * rows of one run.
+ * rows of one run (the engine settings of a shape take turns, 5 rounds, median).
  */
 import { loadavg } from "node:os";
 import { initRuntime, noGrad, scope, Tensor } from "@forno/gpu";
@@ -23,14 +23,38 @@ function prompts(B: number, V: number): number[][] {
   return Array.from({ length: B }, (_, b) => Array.from({ length: PROMPT }, (_, t) => (b * 31 + t * 7) % V));
 }
 
-/** Median seconds of `engine.generate` over B prompts, and dispatches per decode step. */
-async function engineRun(engine: Engine, V: number, B: number): Promise<{ s: number; perStep: number }> {
-  const reqs = prompts(B, V).map((prompt, i) => ({ prompt, maxTokens: NEW, temperature: 1, seed: i }));
-  const ms = await timeMs(() => engine.generate(reqs), 3, 1);
-  const d0 = rt.stats.dispatches;
-  await engine.generate(reqs);
-  // One prefill step plus NEW − 1 decode steps; the prefill's dispatches are a small share.
-  return { s: ms / 1000, perStep: (rt.stats.dispatches - d0) / NEW };
+interface Setting {
+  B: number;
+  stepsPerSync: number;
+  variant: NonNullable<EngineOptions["decodeVariant"]>;
+}
+
+const ROUNDS = 5;
+
+/**
+ * Median seconds of `engine.generate` over B prompts per setting, and dispatches per decode step. The
+ * settings take turns, one generate call each per round, so a change in the machine's load (it is
+ * shared) falls on all of them alike instead of on whichever ran at that moment.
+ */
+async function engineRuns(model: GPT, settings: readonly Setting[]): Promise<{ s: number; perStep: number }[]> {
+  const V = model.config.vocabSize;
+  const runs = settings.map(({ B, stepsPerSync, variant }) => ({
+    engine: new Engine(model, { maxBatch: B, maxSeqLen: PROMPT + NEW, decodeVariant: variant, stepsPerSync }),
+    reqs: prompts(B, V).map((prompt, i) => ({ prompt, maxTokens: NEW, temperature: 1, seed: i })),
+    times: [] as number[],
+    perStep: 0,
+  }));
+  for (const r of runs) {
+    const d0 = rt.stats.dispatches;
+    await r.engine.generate(r.reqs); // warm-up: compiles pipelines
+    // One prefill step plus NEW − 1 decode steps; the prefill's dispatches are a small share.
+    r.perStep = (rt.stats.dispatches - d0) / NEW;
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const r of runs) r.times.push(await timeMs(() => r.engine.generate(r.reqs), 1, 0));
+  }
+  for (const r of runs) r.engine.dispose();
+  return runs.map((r) => ({ s: r.times.sort((a, b) => a - b)[ROUNDS >> 1]! / 1000, perStep: r.perStep }));
 }
 
 /** Seconds to generate `n` tokens greedily by recomputing the whole sequence each step. */
@@ -59,12 +83,11 @@ const load0 = loadavg()[0]!;
 for (const s of shapes) {
   const model = new GPT(s.config, initParams(s.config, 1));
   const batch1 = new Map<number, number>(); // stepsPerSync → batch-1 tokens/s
-  const settings = s.batches.flatMap((B) => [8, 1].map((stepsPerSync) => ({ B, stepsPerSync, variant: "auto" as NonNullable<EngineOptions["decodeVariant"]> })));
+  const settings: Setting[] = s.batches.flatMap((B) => [8, 1].map((stepsPerSync) => ({ B, stepsPerSync, variant: "auto" as const })));
   settings.splice(2, 0, { B: 1, stepsPerSync: 8, variant: "ops" }); // "auto" picks "ops" for big batches itself
-  for (const { B, stepsPerSync, variant } of settings) {
-    const engine = new Engine(model, { maxBatch: B, maxSeqLen: PROMPT + NEW, decodeVariant: variant, stepsPerSync });
-    const { s: sec, perStep } = await engineRun(engine, s.config.vocabSize, B);
-    engine.dispose();
+  const measured = await engineRuns(model, settings);
+  for (const [i, { B, stepsPerSync, variant }] of settings.entries()) {
+    const { s: sec, perStep } = measured[i]!;
     const tps = (B * NEW) / sec;
     if (B === 1 && variant === "auto") batch1.set(stepsPerSync, tps);
     rows.push({
