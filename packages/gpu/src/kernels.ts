@@ -49,6 +49,8 @@ export function specKey(spec: KernelSpec): string {
 }
 
 export interface CompiledKernel {
+  /** The cache key: kernel, entry point, defines and overrides. */
+  key: string;
   pipeline: GPUComputePipeline;
   /** The pipeline's group-0 layout, fetched once: getBindGroupLayout costs microseconds per call. */
   layout: GPUBindGroupLayout;
@@ -89,7 +91,7 @@ export class PipelineCache {
     });
     const layout = pipeline.getBindGroupLayout(0);
     const check = this.device.popErrorScope().then((e) => (e ? e.message : null));
-    const compiled = { pipeline, layout, label, check, reported: false };
+    const compiled = { key, pipeline, layout, label, check, reported: false };
     this.pipelines.set(key, compiled);
     return compiled;
   }

@@ -7,6 +7,7 @@
  * just before its submit. WebGPU reports errors asynchronously: they are collected and thrown at the next
  * readback or `sync()`, as a KernelError naming the kernel and the step that was being recorded.
  */
+import { BindGroupCache } from "./bindcache.ts";
 import { openDevice, type GpuInfo } from "./device.ts";
 import { DeviceLostError, GpuError, KernelError } from "./errors.ts";
 import { PipelineCache, type KernelSpec } from "./kernels.ts";
@@ -27,6 +28,11 @@ export interface Dispatch extends KernelSpec {
   /** The uniform block at @binding(0): u32 words first, then f32 words (see `params`). */
   params?: Uint32Array;
   workgroups: number | readonly [number, number?, number?];
+  /**
+   * The same kernel, params and bindings will be dispatched again (e.g. every decode step): keep the bind
+   * group (bindcache.ts) instead of building it per call. Leave unset for one-off dispatches.
+   */
+  reuse?: boolean;
 }
 
 /** Packs a uniform block: the u32 fields first, then the f32 fields, in declaration order. */
@@ -53,16 +59,27 @@ export interface RuntimeStats {
   dispatches: number;
   submits: number;
   readbacks: number;
+  /** Bind groups built: one per dispatch, except dispatches with `reuse` that found theirs kept. */
+  bindGroups: number;
 }
 
 function isTextureView(b: Binding): b is GPUTextureView {
   return !("buffer" in b);
 }
 
+/** Bind group entries for storage buffers and textures at @binding(1), @binding(2), ... */
+function bindingEntries(bindings: readonly Binding[]): GPUBindGroupEntry[] {
+  return bindings.map((b, i) => ({
+    binding: i + 1,
+    resource: isTextureView(b) ? b : { buffer: b.buffer, offset: b.byteOffset ?? 0, size: b.byteLength },
+  }));
+}
+
 export class Runtime {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
-  readonly stats: RuntimeStats = { dispatches: 0, submits: 0, readbacks: 0 };
+  private readonly bindGroups: BindGroupCache;
+  readonly stats: RuntimeStats = { dispatches: 0, submits: 0, readbacks: 0, bindGroups: 0 };
   /** Named in errors: set it to what is being recorded, e.g. "pretrain step 12 backward". */
   step = "setup";
   /** When true, every new tensor is filled with NaN first, so an element a kernel forgets to write fails tests. */
@@ -87,6 +104,7 @@ export class Runtime {
   ) {
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
+    this.bindGroups = new BindGroupCache(device);
     this.arena = device.createBuffer({ size: this.arenaCpu.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: "uniform arena" });
     device.onuncapturederror = (e: GPUUncapturedErrorEvent) => {
       this.errors.push(new KernelError(this.lastKernel, this.step, e.error.message));
@@ -105,22 +123,11 @@ export class Runtime {
       compiled.reported = true;
       this.pending.push(compiled.check.then((m) => (m ? new KernelError(compiled.label, this.step, m) : null)));
     }
-    const entries: GPUBindGroupEntry[] = [];
-    if (d.params) {
-      if (this.arenaUsed === ARENA_SLOTS * ARENA_SLOT) this.flush();
-      const offset = this.arenaUsed;
-      const bytes = new Uint8Array(d.params.buffer, d.params.byteOffset, d.params.byteLength);
-      this.arenaCpu.set(bytes, offset);
-      this.arenaUsed += ARENA_SLOT;
-      entries.push({ binding: 0, resource: { buffer: this.arena, offset, size: Math.max(16, Math.ceil(bytes.length / 16) * 16) } });
-    }
-    d.bindings.forEach((b, i) => {
-      entries.push({
-        binding: i + 1,
-        resource: isTextureView(b) ? b : { buffer: b.buffer, offset: b.byteOffset ?? 0, size: b.byteLength },
-      });
-    });
-    const bindGroup = this.device.createBindGroup({ layout: compiled.layout, entries, label: compiled.label });
+    const built = this.bindGroups.created;
+    const bindGroup = d.reuse
+      ? this.bindGroups.get(compiled.key, compiled.layout, compiled.label, d.params, d.bindings, () => bindingEntries(d.bindings), (b) => this.staging.push(b))
+      : this.newBindGroup(compiled, d);
+    this.stats.bindGroups += this.bindGroups.created - built;
     const pass = this.computePass();
     pass.setPipeline(compiled.pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -136,6 +143,21 @@ export class Runtime {
       this.profiled.push({ kernel: compiled.label, commands: this.encoder!.finish() });
       this.encoder = null;
     }
+  }
+
+  /** A bind group for one dispatch, its params in this submit's uniform arena. */
+  private newBindGroup(compiled: { layout: GPUBindGroupLayout; label: string }, d: Dispatch): GPUBindGroup {
+    const entries = bindingEntries(d.bindings);
+    if (d.params) {
+      if (this.arenaUsed === ARENA_SLOTS * ARENA_SLOT) this.flush();
+      const offset = this.arenaUsed;
+      const bytes = new Uint8Array(d.params.buffer, d.params.byteOffset, d.params.byteLength);
+      this.arenaCpu.set(bytes, offset);
+      this.arenaUsed += ARENA_SLOT;
+      entries.unshift({ binding: 0, resource: { buffer: this.arena, offset, size: Math.max(16, Math.ceil(bytes.length / 16) * 16) } });
+    }
+    this.stats.bindGroups++;
+    return this.device.createBindGroup({ layout: compiled.layout, entries, label: compiled.label });
   }
 
   /**
