@@ -57,6 +57,7 @@ export function embedRows(meta: Tensor, wte: Tensor, wpe: Tensor, tokens?: Tenso
   for (const { start, count } of tableChunks(V, C * 4)) {
     runtime().dispatch({
       kernel: "kvcache.embed",
+      reuse: true,
       bindings: [meta, tokens ?? meta, rowsOf(wte, start, count, C * 4), wpe, x],
       params: params([rows, C, start, count, tokens ? 2 : META_WORDS]),
       workgroups: linearGrid(rows * C),
@@ -124,6 +125,7 @@ export function decodeLinear(x: Tensor, w: WeightTexture, bias: BufferView, opts
   const [lnw, lnb] = opts.ln ?? [bias, bias];
   runtime().dispatch({
     kernel: "kvcache.linear",
+    reuse: true,
     defines: { R, CPI: LINEAR_CPI, LN: `${opts.ln !== undefined}`, MODE: { none: 0, gelu: 1, residual: 2 }[epilogue] },
     overrides: { WG: LINEAR_WG },
     bindings: [x, w.view, bias, lnw, lnb, out],
@@ -151,6 +153,7 @@ export function attendDecode(x: Tensor, meta: Tensor, w: WeightTexture, bias: Bu
   const y = Tensor.empty([rows, C]); // (rows, C) f32
   runtime().dispatch({
     kernel: "kvcache.attend",
+    reuse: true,
     defines: { R, HS4: HS / 4 },
     // Enough invocations for both phases: one per vec4 of a head's columns, then one per row.
     overrides: { WG: Math.max(8, HS / 4) },
@@ -185,6 +188,7 @@ export function decodeBlock(x: Tensor, meta: Tensor, vecs: Tensor, w: readonly [
   const G = 2 ** Math.floor(Math.log2(Math.max(1, BLOCK_WG / NH)));
   runtime().dispatch({
     kernel: "kvcache.block",
+    reuse: true,
     defines: { HS4: HS / 4, G },
     overrides: { WG: BLOCK_WG },
     bindings: [x, meta, vecs, ...w.map((t) => t.view), kc, vc, scratch],
@@ -205,6 +209,7 @@ export function headLogits(x: Tensor, wte: Tensor, lnw: Tensor, lnb: Tensor): Te
   for (const { start, count } of tableChunks(V, C * 4)) {
     runtime().dispatch({
       kernel: "sample.logits",
+      reuse: true,
       defines: { R },
       bindings: [x, rowsOf(wte, start, count, C * 4), lnw, lnb, logits],
       params: params([rows, C / 4, V, start, count], [LN_EPS]),
@@ -254,7 +259,7 @@ export function sampleRows(logits: Tensor, cfg: Tensor, counts: Tensor): Tensor 
   expectShape("sampleRows", cfg, [rows, CFG_WORDS], "cfg (rows, 8)");
   if (counts.shape.length !== 2 || counts.shape[1] !== V || counts.dtype !== "u32") throw new ShapeError("sampleRows", "counts (slots, V) u32", [counts.shape, logits.shape]);
   const out = Tensor.empty([rows, 2], "u32"); // (rows, 2) u32
-  runtime().dispatch({ kernel: "sample", overrides: { WG: samplerWorkgroup(V) }, bindings: [logits, cfg, counts, out], params: params([rows, V]), workgroups: rows });
+  runtime().dispatch({ kernel: "sample", reuse: true, overrides: { WG: samplerWorkgroup(V) }, bindings: [logits, cfg, counts, out], params: params([rows, V]), workgroups: rows });
   return out;
 }
 

@@ -59,13 +59,18 @@ export function decodeChunk(state: DecodeState, rows: readonly ChunkRow[], K: nu
     const picked = Tensor.empty([K * n, 2], "u32"); // (K, n, 2)
     let prev: Tensor | undefined;
     for (let j = 0; j < K; j++) {
-      // Copies, not views: the kernels bind whole tensors, and storage bindings need 256-byte offsets.
-      const stepMeta = Tensor.empty([n, META_WORDS], "u32");
-      rt.copy(metaAll.buffer, j * n * META_WORDS * 4, stepMeta.buffer, 0, n * META_WORDS * 4);
-      const stepCfg = Tensor.empty([n, CFG_WORDS], "u32");
-      rt.copy(cfgAll.buffer, j * n * CFG_WORDS * 4, stepCfg.buffer, 0, n * CFG_WORDS * 4);
-      const out = sampleRows(state.decode(stepMeta, prev), stepCfg, state.counts); // (n, 2)
+      // Each step's tensors go back to the pool at its end, so the next step gets the same few buffers and
+      // its dispatches find their bind groups kept (Dispatch.reuse).
+      const out = scope(() => {
+        // Copies, not views: the kernels bind whole tensors, and storage bindings need 256-byte offsets.
+        const stepMeta = Tensor.empty([n, META_WORDS], "u32");
+        rt.copy(metaAll.buffer, j * n * META_WORDS * 4, stepMeta.buffer, 0, n * META_WORDS * 4);
+        const stepCfg = Tensor.empty([n, CFG_WORDS], "u32");
+        rt.copy(cfgAll.buffer, j * n * CFG_WORDS * 4, stepCfg.buffer, 0, n * CFG_WORDS * 4);
+        return sampleRows(state.decode(stepMeta, prev), stepCfg, state.counts); // (n, 2)
+      });
       rt.copy(out.buffer, 0, picked.buffer, j * n * 8, n * 8);
+      prev?.dispose(); // read by this step's embedding, which is recorded
       prev = out;
     }
     return new Uint32Array(await picked.read());
