@@ -11,7 +11,8 @@
 // The same math as gpt.ts (and as the per-op decode path in kvcache.attend.wgsl + kvcache.linear.wgsl,
 // which GPUs and bigger batches use: one workgroup per sequence would leave a GPU idle, and it reads every
 // weight once per sequence instead of once per R rows). On llvmpipe each load instruction costs about the
-// same whatever it loads, so everything is read as vec4s: 4 weight texels per vec4 of activations.
+// same whatever it loads, so everything is read as vec4s, and each invocation computes 4 vec4 columns at
+// a time: per vec4 of activations it loads 16 weight texels.
 // @binding(0) params: { C4: u32, NH: u32, Tmax: u32, S4: u32, eps: f32, scale: f32 }
 //             C4 = C / 4; S4 = scratch vec4s per row = 7·C4 + WG + WG·HS4; scale = 1/√HS
 // @binding(1) x: array<vec4f>, (rows, C4) residual stream (read-write, updated in place)
@@ -77,17 +78,24 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
 
   layerNorm(lid, row, aOff, 0u);
   storageBarrier(); workgroupBarrier();
-  for (var n4 = lid; n4 < 3u * C4; n4 += WG) {
-    var acc = vecs[2u * C4 + n4];
+  for (var n0 = 4u * lid; n0 < 3u * C4; n0 += 4u * WG) {
+    var acc: array<vec4f, 4>;
+    for (var c = 0u; c < 4u; c++) { acc[c] = vecs[2u * C4 + min(n0 + c, 3u * C4 - 1u)]; }
     for (var k4 = 0u; k4 < C4; k4++) {
       let a = scratch[aOff + k4];
       let k = 4u * k4;
-      acc += a.x * textureLoad(wqkv, vec2u(n4, k), 0) + a.y * textureLoad(wqkv, vec2u(n4, k + 1u), 0)
-           + a.z * textureLoad(wqkv, vec2u(n4, k + 2u), 0) + a.w * textureLoad(wqkv, vec2u(n4, k + 3u), 0);
+      for (var c = 0u; c < 4u; c++) {
+        let n = min(n0 + c, 3u * C4 - 1u);
+        acc[c] += a.x * textureLoad(wqkv, vec2u(n, k), 0) + a.y * textureLoad(wqkv, vec2u(n, k + 1u), 0)
+                + a.z * textureLoad(wqkv, vec2u(n, k + 2u), 0) + a.w * textureLoad(wqkv, vec2u(n, k + 3u), 0);
+      }
     }
-    if (n4 < C4) { scratch[qOff + n4] = acc * p.scale; }
-    else if (n4 < 2u * C4) { kc[cacheRow + n4 - C4] = acc; }
-    else { vc[cacheRow + n4 - 2u * C4] = acc; }
+    for (var c = 0u; c < 4u; c++) {
+      let n4 = n0 + c;
+      if (n4 < C4) { scratch[qOff + n4] = acc[c] * p.scale; }
+      else if (n4 < 2u * C4) { kc[cacheRow + n4 - C4] = acc[c]; }
+      else if (n4 < 3u * C4) { vc[cacheRow + n4 - 2u * C4] = acc[c]; }
+    }
   }
   storageBarrier(); workgroupBarrier();
   let j = lid % G;
@@ -130,39 +138,54 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
     }
     storageBarrier(); workgroupBarrier();
   }
-  for (var n4 = lid; n4 < C4; n4 += WG) {
-    var acc = vecs[5u * C4 + n4];
+  for (var n0 = 4u * lid; n0 < C4; n0 += 4u * WG) {
+    var acc: array<vec4f, 4>;
+    for (var c = 0u; c < 4u; c++) { acc[c] = vecs[5u * C4 + min(n0 + c, C4 - 1u)]; }
     for (var k4 = 0u; k4 < C4; k4++) {
       let a = scratch[yOff + k4];
       let k = 4u * k4;
-      acc += a.x * textureLoad(wproj, vec2u(n4, k), 0) + a.y * textureLoad(wproj, vec2u(n4, k + 1u), 0)
-           + a.z * textureLoad(wproj, vec2u(n4, k + 2u), 0) + a.w * textureLoad(wproj, vec2u(n4, k + 3u), 0);
+      for (var c = 0u; c < 4u; c++) {
+        let n = min(n0 + c, C4 - 1u);
+        acc[c] += a.x * textureLoad(wproj, vec2u(n, k), 0) + a.y * textureLoad(wproj, vec2u(n, k + 1u), 0)
+                + a.z * textureLoad(wproj, vec2u(n, k + 2u), 0) + a.w * textureLoad(wproj, vec2u(n, k + 3u), 0);
+      }
     }
-    x[row + n4] += acc;
+    for (var c = 0u; c < 4u; c++) { if (n0 + c < C4) { x[row + n0 + c] += acc[c]; } }
   }
   storageBarrier(); workgroupBarrier();
   layerNorm(lid, row, aOff, 6u * C4);
   storageBarrier(); workgroupBarrier();
-  for (var n4 = lid; n4 < 4u * C4; n4 += WG) {
-    var y = vecs[8u * C4 + n4];
+  for (var n0 = 4u * lid; n0 < 4u * C4; n0 += 4u * WG) {
+    var acc: array<vec4f, 4>;
+    for (var c = 0u; c < 4u; c++) { acc[c] = vecs[8u * C4 + n0 + c]; }
     for (var k4 = 0u; k4 < C4; k4++) {
       let a = scratch[aOff + k4];
       let k = 4u * k4;
-      y += a.x * textureLoad(wfc, vec2u(n4, k), 0) + a.y * textureLoad(wfc, vec2u(n4, k + 1u), 0)
-         + a.z * textureLoad(wfc, vec2u(n4, k + 2u), 0) + a.w * textureLoad(wfc, vec2u(n4, k + 3u), 0);
+      for (var c = 0u; c < 4u; c++) {
+        let n = n0 + c;
+        acc[c] += a.x * textureLoad(wfc, vec2u(n, k), 0) + a.y * textureLoad(wfc, vec2u(n, k + 1u), 0)
+                + a.z * textureLoad(wfc, vec2u(n, k + 2u), 0) + a.w * textureLoad(wfc, vec2u(n, k + 3u), 0);
+      }
     }
-    let u = SQRT_2_OVER_PI * (y + 0.044715 * y * y * y);
-    scratch[fOff + n4] = y / (1.0 + exp(clamp(-2.0 * u, vec4f(-80.0), vec4f(80.0))));
+    for (var c = 0u; c < 4u; c++) {
+      let y = acc[c];
+      let u = SQRT_2_OVER_PI * (y + 0.044715 * y * y * y);
+      scratch[fOff + n0 + c] = y / (1.0 + exp(clamp(-2.0 * u, vec4f(-80.0), vec4f(80.0))));
+    }
   }
   storageBarrier(); workgroupBarrier();
-  for (var n4 = lid; n4 < C4; n4 += WG) {
-    var acc = vecs[12u * C4 + n4];
+  for (var n0 = 4u * lid; n0 < C4; n0 += 4u * WG) {
+    var acc: array<vec4f, 4>;
+    for (var c = 0u; c < 4u; c++) { acc[c] = vecs[12u * C4 + min(n0 + c, C4 - 1u)]; }
     for (var k4 = 0u; k4 < 4u * C4; k4++) {
       let a = scratch[fOff + k4];
       let k = 4u * k4;
-      acc += a.x * textureLoad(wfc2, vec2u(n4, k), 0) + a.y * textureLoad(wfc2, vec2u(n4, k + 1u), 0)
-           + a.z * textureLoad(wfc2, vec2u(n4, k + 2u), 0) + a.w * textureLoad(wfc2, vec2u(n4, k + 3u), 0);
+      for (var c = 0u; c < 4u; c++) {
+        let n = min(n0 + c, C4 - 1u);
+        acc[c] += a.x * textureLoad(wfc2, vec2u(n, k), 0) + a.y * textureLoad(wfc2, vec2u(n, k + 1u), 0)
+                + a.z * textureLoad(wfc2, vec2u(n, k + 2u), 0) + a.w * textureLoad(wfc2, vec2u(n, k + 3u), 0);
+      }
     }
-    x[row + n4] += acc;
+    for (var c = 0u; c < 4u; c++) { if (n0 + c < C4) { x[row + n0 + c] += acc[c]; } }
   }
 }

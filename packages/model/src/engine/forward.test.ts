@@ -16,9 +16,14 @@ beforeAll(async () => {
 });
 
 // V 64 packs the tied head into a texture (kvcache.linear); V 62 is not a multiple of 4 and reads wte
-// through sample.logits. Both must give model.forward's logits.
-test.each([64, 62])("prefill and decode logits equal model.forward's at V = %i, both decode variants, 9 rows", async (V) => {
-  const config = makeConfig("tiny", { vocabSize: V, contextLength: 24, nLayer: 2, nHead: 2, nEmbd: 16 });
+// through sample.logits. C 20 gives 5 vec4 columns per head-sized slice: partial column groups in the
+// fused block's matrix products. All must give model.forward's logits.
+test.each([
+  [64, 16, 2],
+  [62, 16, 2],
+  [64, 20, 1],
+])("prefill and decode logits equal model.forward's at V = %i, C = %i, NH = %i, both decode variants, 9 rows", async (V, C, NH) => {
+  const config = makeConfig("tiny", { vocabSize: V, contextLength: 24, nLayer: 2, nHead: NH, nEmbd: C });
   const model = new GPT(config, initParams(config, 3));
   const seqs = Array.from({ length: 9 }, (_, i) => Array.from({ length: 1 + (i % 4) }, (_, t) => (i * 7 + t * 3) % V));
   const next = seqs.map((_, i) => (i * 5 + 1) % V);
