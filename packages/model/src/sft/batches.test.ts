@@ -93,6 +93,21 @@ test("packing never splits a conversation: one that does not fit waits for the n
   expect(batcher.cursor()).toMatchObject({ epoch: 1, position: 0 });
 });
 
+test("slots: packed conversations start at multiples of the slot, the gaps padded with weight 0", () => {
+  // Lengths 5, 3 and 9 with slot 4 land at 0, 8 and 12 (a 9-token sequence takes three slots).
+  const seqs = [seq([0, 1, 1, 1, 1], 100), seq([0, 1, 1], 200), seq([0, 1, 1, 1, 1, 1, 1, 1, 1], 300)];
+  const batcher = new SftBatcher(seqs, { T: 24, padId: 7, mode: "packing", slot: 4 });
+  const { inputs, targets, weights } = batcher.nextBatch(1, Rng.fromSeed(3));
+  const row = Array.from(inputs);
+  const starts = row.flatMap((id, t) => (id % 100 === 0 && id >= 100 ? [t] : []));
+  expect(starts).toHaveLength(3);
+  for (const t of starts) expect(t % 4).toBe(0);
+  for (let t = 0; t < 24; t++) if (targets[t] === 7) expect(weights[t]).toBe(0);
+  // Every weighted token is still counted once, and nothing predicts a pad.
+  expect(weights.reduce((a, w) => a + w, 0)).toBe(4 + 2 + 8);
+  expect(() => new SftBatcher(seqs, { T: 24, padId: 7, mode: "packing", slot: 0 })).toThrow(SftBatchError);
+});
+
 test("epochs visit every conversation once, reshuffled each epoch", () => {
   const seqs = Array.from({ length: 10 }, (_, i) => seq([0, 1], 100 * (i + 1)));
   const batcher = new SftBatcher(seqs, { T: 2, padId: 0 });

@@ -16,6 +16,11 @@
  *            assistant content would get weight there, and the template never renders one). Attention
  *            is not masked at the boundary: as in pretraining, `<|endoftext|>` tells the model that
  *            what came before is unrelated.
+ *   With `slot` S (packing only), every conversation starts at a multiple of S, the gap padded with
+ *   weight 0. GPT-2's position embeddings are absolute: a prompt that can start anywhere in the row
+ *   makes the model learn digit lookups at every offset, while at inference the prompt starts at 0.
+ *   Slots keep a few offsets (0, S, 2S, ...) at the cost of some padding; the tiny model learns
+ *   arithmetic several times faster that way than with free packing.
  *
  * Order: each epoch visits every conversation once in a shuffled order. The shuffle seed is drawn from
  * the caller's Rng when the epoch starts and kept in the cursor, so (cursor, Rng state) is a complete
@@ -79,6 +84,8 @@ export interface SftBatcherOptions {
   padId: number;
   /** Default "padding". */
   mode?: SftMode;
+  /** Packing only: conversations start at multiples of this many tokens (default 1: back to back). */
+  slot?: number;
 }
 
 /** A (B, T) SFT batch, row-major; weights[b·T + t] scales the loss of predicting targets[b·T + t]. */
@@ -121,6 +128,7 @@ export class SftBatcher {
   readonly mode: SftMode;
   readonly T: number;
   readonly padId: number;
+  readonly slot: number;
   private epoch = 0;
   private position = 0;
   private epochSeed: number | null = null;
@@ -134,6 +142,8 @@ export class SftBatcher {
     this.T = options.T;
     this.mode = options.mode ?? "padding";
     this.padId = options.padId;
+    this.slot = options.slot ?? 1;
+    if (!Number.isInteger(this.slot) || this.slot < 1 || this.slot > this.T) throw new SftBatchError(`slot must be an integer in [1, T = ${this.T}], got ${options.slot}`);
     if (this.mode !== "padding" && this.mode !== "packing") throw new SftBatchError(`mode must be "padding" or "packing", got ${JSON.stringify(this.mode)}`);
     if (!Number.isInteger(this.padId) || this.padId < 0) throw new SftBatchError(`padId must be a non-negative token id, got ${this.padId}`);
     if (sequences.length === 0) throw new SftBatchError("expected at least one sequence, got none; check that the conversations fit the context (see prepareSequences stats)");
@@ -184,7 +194,7 @@ export class SftBatcher {
         if (used + seq.ids.length > T + 1) break; // packing: the next conversation waits for the next row
         row.set(seq.ids, used);
         mask.set(seq.mask, used);
-        used += seq.ids.length;
+        used = Math.ceil((used + seq.ids.length) / this.slot) * this.slot;
         this.advance();
       } while (this.mode === "packing" && used < T + 1);
       batch.inputs.set(row.subarray(0, T), b * T);
