@@ -4,10 +4,18 @@
  */
 import { existsSync } from "node:fs";
 import { makeConfig } from "@forno/model";
-import { bytesPerToken, loadTokenizer, saveTokenizer, trainTokenizerFromFiles, type Tokenizer } from "@forno/tokenizer";
+import { bytesPerToken, loadTokenizer, PATTERN_SOURCES, saveTokenizer, trainTokenizerFromFiles, type Pattern, type Tokenizer } from "@forno/tokenizer";
 import type { Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { corpusPath, runPaths } from "../run-dir.ts";
+
+/**
+ * cl100k's pre-tokenisation with every digit its own chunk (cl100k groups up to three). A small vocabulary
+ * trained on text full of sums otherwise spends merges on some numbers ("13") but not others ("4","7"),
+ * and the model has to learn the digits of each number token before it can learn column arithmetic.
+ * Splitting digits, as Llama's tokenizer does, gives every number the same digit-by-digit form.
+ */
+export const DIGIT_PATTERN: Pattern = { source: PATTERN_SOURCES.cl100k.replace("\\p{N}{1,3}", "\\p{N}") };
 
 export async function tokenizerStage(opts: Options): Promise<Tokenizer> {
   const { tokenizer: dir } = runPaths(opts);
@@ -19,7 +27,7 @@ export async function tokenizerStage(opts: Options): Promise<Tokenizer> {
   const vocab = Number(opts.vocab ?? makeConfig(resolvePreset(opts).model).vocabSize);
   const corpus = corpusPath(opts);
   const t0 = performance.now();
-  const { tokenizer } = await trainTokenizerFromFiles([corpus], { vocabSize: vocab });
+  const { tokenizer } = await trainTokenizerFromFiles([corpus], { vocabSize: vocab, pattern: DIGIT_PATTERN });
   await saveTokenizer(tokenizer, dir);
   const text = await Bun.file(corpus).text();
   const heldOut = text.slice(Math.floor(text.length * 0.9));
