@@ -44,6 +44,8 @@ export interface RlSettings {
   /** initial KL coefficient β and the adaptive controller's target KL per response */
   ppoKl: number;
   ppoTargetKl: number;
+  /** responses over which the controller may move β by up to 20% (Ziegler et al. use 10,000 over long runs) */
+  ppoKlHorizon: number;
   /** candidates per prompt for best-of-N in the evaluation */
   bestOf: number;
   checkpointEvery: number;
@@ -53,7 +55,7 @@ const rlTiny: RlSettings = {
   rewardSteps: 150, rewardBatch: 16, rewardLr: 3e-4,
   dpoSteps: 60, dpoBatch: 16, dpoLr: 2e-4, dpoBeta: 0.1,
   grpoSteps: 40, grpoPrompts: 8, groupSize: 8, grpoLr: 2e-4, grpoKl: 0.04,
-  ppoSteps: 30, ppoPrompts: 16, ppoLr: 1e-4, ppoKl: 0.05, ppoTargetKl: 1,
+  ppoSteps: 30, ppoPrompts: 16, ppoLr: 5e-5, ppoKl: 0.2, ppoTargetKl: 1, ppoKlHorizon: 32,
   bestOf: 8, checkpointEvery: 20,
 };
 

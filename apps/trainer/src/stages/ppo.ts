@@ -55,8 +55,9 @@ export async function ppoStage(opts: Options): Promise<PpoStats[]> {
   const trainer = new PpoTrainer(model, reference, engineSampler(new Engine(model, { maxBatch: 16 }), samplerRng), rewardModelFn(rm), {
     sample: { maxNewTokens: maxNew, temperature: 1, stopIds: [end] },
     lr: Number(opts.lr ?? rl.ppoLr),
-    // The horizon comes from the preset, not --steps, so a run resumed with more steps adapts β alike.
-    kl: new AdaptiveKlController(rl.ppoKl, rl.ppoTargetKl, 10 * rl.ppoSteps),
+    // A short horizon (two steps' worth of responses) lets β react within a 30-step run; with the
+    // classic 10,000 it could move only a few percent and KL ran away from its target.
+    kl: new AdaptiveKlController(rl.ppoKl, rl.ppoTargetKl, rl.ppoKlHorizon),
     seed: 31,
     valueHead: resumed?.head ?? undefined,
   });
