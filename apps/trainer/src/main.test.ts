@@ -53,6 +53,7 @@ test("the smoke pipeline runs every stage and writes the report, plot, metrics a
   expect(pipelineReport).toMatch(/\| SFT \| step by step \| \d+\.\d% \(\d+\/4\) \|/);
   for (const row of ["SFT | best of 2 by reward model", "SFT | majority of 2 samples", "PPO | direct", "GRPO | direct", "DPO | direct"]) expect(pipelineReport).toContain(`| ${row} |`);
   expect(readFileSync(join(run, "reward", "report.md"), "utf8")).toMatch(/arithmetic \(right vs near miss\) \| 200 \| \d+\.\d%/);
+  expect(pipelineReport).toMatch(/## Reward model: held-out pairwise accuracy[^]*\| HH-RLHF[^|]*\| \d+ \| \d+\.\d% ± \d+\.\d \| (at|above|below) chance \|/);
 
   const chat = Bun.spawn(["bun", join(import.meta.dir, "chat.ts"), "--run", run, "--maxTokens", "4"], {
     stdin: new TextEncoder().encode("What is 12 + 30?\n/reset\nHello\n"),

@@ -12,7 +12,7 @@ import {
 } from "@forno/model";
 import { loadTokenizer, ROLE_TOKENS, type Tokenizer } from "@forno/tokenizer";
 import { runtime } from "@forno/gpu";
-import { bestOfN, engineSampler, majorityVote, rewardModelFn } from "@forno/rl";
+import { bestOfN, engineSampler, majorityVote, rewardModelFn, type RewardMetrics } from "@forno/rl";
 import { existsSync } from "node:fs";
 import { UsageError, type Options } from "../args.ts";
 import { loadRewardModel } from "./ppo.ts";
@@ -105,6 +105,25 @@ async function rlRows(opts: Options, tok: Tokenizer, problems: ArithmeticProblem
   }
 }
 
+/** Report lines for the reward model's held-out pairwise accuracy per source, from reward/heldout.json. */
+function rewardLines(rewardDir: string): string[] {
+  const file = join(rewardDir, "heldout.json");
+  if (!existsSync(file)) return [];
+  const held: Record<string, RewardMetrics> = JSON.parse(readFileSync(file, "utf8"));
+  const rows = Object.entries(held).filter(([, m]) => m.pairs > 0);
+  if (rows.length === 0) return [];
+  return [
+    "## Reward model: held-out pairwise accuracy",
+    "",
+    "| pairs | held out | accuracy | verdict |",
+    "|---|---:|---:|---|",
+    ...rows.map(([name, m]) => `| ${name} | ${m.pairs} | ${(100 * m.accuracy).toFixed(1)}% ± ${(100 * m.stderr).toFixed(1)} | ${m.atChance ? "at chance" : m.accuracy > 0.5 ? "above chance" : "below chance"} |`),
+    "",
+    "Chance is 50%; within two standard errors of it is called chance. Details: [reward/report.md](reward/report.md).",
+    "",
+  ];
+}
+
 export async function evalStage(opts: Options): Promise<Row[]> {
   const preset = resolvePreset(opts);
   const paths = runPaths(opts);
@@ -152,6 +171,7 @@ export async function evalStage(opts: Options): Promise<Row[]> {
     "",
     ...rows.map(example),
     "",
+    ...rewardLines(join(paths.root, "reward")),
   ].join("\n");
   const path = join(paths.root, "report.md");
   writeFileSync(path, report);
