@@ -6,6 +6,7 @@ export { pairwiseLoss, clippedPolicyLoss, clippedValueLoss, type PairwiseResult,
 export { gptSampler, engineSampler, type Sampler, type SampleOptions, type SampleResult } from "./sampler.ts";
 export { parsePreferenceLine, parsePreferenceRecord, loadPreferences, encodePair, type PreferencePair } from "./preferences.ts";
 export { ScalarHead } from "./heads.ts";
+export { latestRewardCheckpoint, loadRewardModel, readRewardHead, REWARD_HEAD_FILE, RewardCheckpointError } from "./reward-checkpoint.ts";
 export { RewardModel, packPairs, rewardModelLoss, rewardModelStep, evaluateRewardModel, type EncodedPair, type RewardStepStats, type RewardMetrics } from "./reward-model.ts";
 export { pairLogprobs, referenceLogprobs, dpoLoss, dpoRewards, dpoStep, type DpoStats } from "./dpo.ts";
 export { collectRollout, clippedUpdate, rolloutKl, rewardModelFn, type RewardFn, type Rollout, type TrainerState, type UpdateTargets, type UpdateOptions, type UpdateStats } from "./rollout.ts";

@@ -12,10 +12,10 @@ import {
 } from "@forno/model";
 import { loadTokenizer, ROLE_TOKENS, type Tokenizer } from "@forno/tokenizer";
 import { runtime } from "@forno/gpu";
-import { bestOfN, engineSampler, majorityVote, rewardModelFn, type RewardMetrics } from "@forno/rl";
+import { bestOfN, engineSampler, latestRewardCheckpoint, majorityVote, rewardModelFn, type RewardMetrics } from "@forno/rl";
 import { existsSync } from "node:fs";
 import { UsageError, type Options } from "../args.ts";
-import { loadRewardModel } from "./ppo.ts";
+import { runRewardModel } from "./ppo.ts";
 import { generateIds } from "../generate.ts";
 import { resolvePreset } from "../presets.ts";
 import { runPaths } from "../run-dir.ts";
@@ -72,31 +72,36 @@ async function rlRows(opts: Options, tok: Tokenizer, problems: ArithmeticProblem
   const end = tok.specialId(ROLE_TOKENS.assistant.end);
   const sample = { maxNewTokens: 8, temperature: 1, stopIds: [end] };
   const text = (ids: number[]) => tok.decode(ids.filter((id) => id !== end));
-  const sampler = engineSampler(new Engine(sftModel, { maxBatch: 16 }), Rng.fromSeed(404));
-  if (latestCheckpoint(join(paths.root, "reward"))) {
-    const { rm } = loadRewardModel(opts);
-    const score = rewardModelFn(rm);
+  const engine = new Engine(sftModel, { maxBatch: 16 });
+  const sampler = engineSampler(engine, Rng.fromSeed(404));
+  try {
+    if (latestRewardCheckpoint(join(paths.root, "reward"))) {
+      const { rm } = runRewardModel(opts);
+      const score = rewardModelFn(rm);
+      rows.push({
+        model: "SFT",
+        prompting: `best of ${n} by reward model`,
+        result: await evaluateTask({
+          problems,
+          buildPrompt: (p) => chatPromptIds(tok, questionText(p), "direct"),
+          generate: async (prompts) => Promise.all(prompts.map(async (pr) => text((await bestOfN(sampler, pr, n, sample, score)).best))),
+          check: isArithmeticCorrect,
+        }),
+      });
+    }
     rows.push({
       model: "SFT",
-      prompting: `best of ${n} by reward model`,
+      prompting: `majority of ${n} samples`,
       result: await evaluateTask({
         problems,
         buildPrompt: (p) => chatPromptIds(tok, questionText(p), "direct"),
-        generate: async (prompts) => Promise.all(prompts.map(async (pr) => text((await bestOfN(sampler, pr, n, sample, score)).best))),
+        generate: async (prompts) => Promise.all(prompts.map(async (pr) => (await majorityVote(sampler, pr, n, sample, (ids) => extractAnswer(text(ids))?.toString() ?? null)).answer ?? "")),
         check: isArithmeticCorrect,
       }),
     });
+  } finally {
+    engine.dispose();
   }
-  rows.push({
-    model: "SFT",
-    prompting: `majority of ${n} samples`,
-    result: await evaluateTask({
-      problems,
-      buildPrompt: (p) => chatPromptIds(tok, questionText(p), "direct"),
-      generate: async (prompts) => Promise.all(prompts.map(async (pr) => (await majorityVote(sampler, pr, n, sample, (ids) => extractAnswer(text(ids))?.toString() ?? null)).answer ?? "")),
-      check: isArithmeticCorrect,
-    }),
-  });
   for (const stage of ["ppo", "grpo", "dpo"]) {
     const dir = join(paths.root, stage);
     if (!existsSync(dir) || !latestCheckpoint(dir)) continue;

@@ -6,25 +6,24 @@
  * value losses update it over several epochs. Output: runs/<run>/ppo; each checkpoint keeps the value head
  * (value-head.safetensors), the optimizer's moments, β and the RNGs, so --resume continues exactly.
  */
-import { Engine, GPT, latestCheckpoint, loadCheckpoint, Rng } from "@forno/model";
-import { AdaptiveKlController, engineSampler, PpoTrainer, RewardModel, rewardModelFn, type PpoStats, type TrainerState } from "@forno/rl";
+import { Engine, GPT, Rng } from "@forno/model";
+import { AdaptiveKlController, engineSampler, latestRewardCheckpoint, loadRewardModel, PpoTrainer, type RewardModel, rewardModelFn, type PpoStats, type TrainerState } from "@forno/rl";
 import { renderPrompt, ROLE_TOKENS } from "@forno/tokenizer";
 import { UsageError, type Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { Progress } from "../progress.ts";
 import { runPaths } from "../run-dir.ts";
-import { loadHead } from "./reward.ts";
 import { loadSftPolicy, problemPrompt, trainProblems } from "./rl-common.ts";
 import { readStorePrompts } from "./feedback-store.ts";
 import { StageRun } from "./stage-run.ts";
 
 const VALUE_HEAD_FILE = "value-head.safetensors";
 
-export function loadRewardModel(opts: Options): { rm: RewardModel; dir: string } {
-  const dir = opts.rewardModel ? String(opts.rewardModel) : latestCheckpoint(runPaths(opts).root + "/reward");
+/** --rewardModel DIR, or the newest complete checkpoint of the run's reward stage. */
+export function runRewardModel(opts: Options): { rm: RewardModel; dir: string } {
+  const dir = opts.rewardModel ? String(opts.rewardModel) : latestRewardCheckpoint(runPaths(opts).root + "/reward");
   if (!dir) throw new UsageError("no reward model; run `bun run train reward` first or pass --rewardModel DIR");
-  const ck = loadCheckpoint(dir);
-  return { rm: new RewardModel(ck.config, new Map([...ck.params].map(([k, v]) => [k, v.data])), loadHead(dir)), dir };
+  return { rm: loadRewardModel(dir), dir };
 }
 
 export async function ppoStage(opts: Options): Promise<PpoStats[]> {
@@ -32,7 +31,7 @@ export async function ppoStage(opts: Options): Promise<PpoStats[]> {
   const rl = preset.rl;
   const steps = Number(opts.steps ?? rl.ppoSteps);
   const policy = await loadSftPolicy(opts, "ppo");
-  const { rm, dir: rmDir } = loadRewardModel(opts);
+  const { rm, dir: rmDir } = runRewardModel(opts);
   const run = new StageRun(opts, "ppo");
   const resumed = run.resume(opts, VALUE_HEAD_FILE);
   const model = new GPT(policy.config, resumed?.weights ?? policy.weights);
@@ -52,7 +51,8 @@ export async function ppoStage(opts: Options): Promise<PpoStats[]> {
   };
   const end = policy.tokenizer.specialId(ROLE_TOKENS.assistant.end);
   const samplerRng = resumed?.rng.sampler ? Rng.fromState(resumed.rng.sampler) : Rng.fromSeed(13);
-  const trainer = new PpoTrainer(model, reference, engineSampler(new Engine(model, { maxBatch: 16 }), samplerRng), rewardModelFn(rm), {
+  const engine = new Engine(model, { maxBatch: 16 });
+  const trainer = new PpoTrainer(model, reference, engineSampler(engine, samplerRng), rewardModelFn(rm), {
     sample: { maxNewTokens: maxNew, temperature: 1, stopIds: [end] },
     lr: Number(opts.lr ?? rl.ppoLr),
     // A short horizon (two steps' worth of responses) lets β react within a 30-step run; with the
@@ -63,17 +63,22 @@ export async function ppoStage(opts: Options): Promise<PpoStats[]> {
   });
   if (resumed) {
     resumed.restoreOptimizer(trainer.opt, model);
+    if (!resumed.extra.trainer) throw new UsageError(`ppo: ${resumed.dir} has no trainer state (written before ppo checkpoints kept it); rerun without --resume`);
     trainer.restore(resumed.extra.trainer as TrainerState);
   }
   console.log(`ppo: from ${policy.from}, reward model ${rmDir}${resumed ? ` (resuming at step ${resumed.step})` : ""}; ${steps} steps of ${rl.ppoPrompts} prompts (${store ? `${opts["db-only"] ? "" : "arithmetic + "}${store.prompts.length} rated prompts from ${store.where}` : "arithmetic"}); adaptive KL from β ${rl.ppoKl} (target ${rl.ppoTargetKl})`);
   const bar = new Progress({ label: "ppo", total: steps, unit: "steps" });
   const all: PpoStats[] = [];
-  for (let step = (resumed?.step ?? 0) + 1; step <= steps; step++) {
-    const stats = { ...(await trainer.step(stepPrompts(step))), step };
-    all.push(stats);
-    run.log({ ...stats });
-    bar.update(step, { reward: stats.reward, kl: stats.kl, beta: stats.beta });
-    if (step % rl.checkpointEvery === 0 || step === steps) await run.save(step, { model, opt: trainer.opt, head: { file: VALUE_HEAD_FILE, head: trainer.valueHead }, rng: { sampler: samplerRng }, extra: { trainer: trainer.state() }, tokenizerDir: policy.tokenizerDir });
+  try {
+    for (let step = (resumed?.step ?? 0) + 1; step <= steps; step++) {
+      const stats = { ...(await trainer.step(stepPrompts(step))), step };
+      all.push(stats);
+      run.log({ ...stats });
+      bar.update(step, { reward: stats.reward, kl: stats.kl, beta: stats.beta });
+      if (step % rl.checkpointEvery === 0 || step === steps) await run.save(step, { model, opt: trainer.opt, head: { file: VALUE_HEAD_FILE, head: trainer.valueHead }, rng: { sampler: samplerRng }, extra: { trainer: trainer.state() }, tokenizerDir: policy.tokenizerDir });
+    }
+  } finally {
+    engine.dispose(); // its KV cache and decode textures
   }
   console.log(`ppo: last reward ${all.at(-1)?.reward.toFixed(3) ?? "n/a"}, KL ${all.at(-1)?.kl.toFixed(3) ?? "n/a"} → ${run.dir}`);
   return all;

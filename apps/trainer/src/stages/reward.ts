@@ -9,22 +9,14 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AdamW, scope } from "@forno/gpu";
-import { readSafetensors, Rng } from "@forno/model";
-import { evaluateRewardModel, RewardModel, rewardModelStep, type RewardMetrics } from "@forno/rl";
+import { Rng } from "@forno/model";
+import { evaluateRewardModel, REWARD_HEAD_FILE, RewardModel, rewardModelStep, type RewardMetrics } from "@forno/rl";
 import { type Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { Progress } from "../progress.ts";
 import { rewardSources, type Source } from "./reward-data.ts";
 import { loadSftPolicy } from "./rl-common.ts";
 import { StageRun } from "./stage-run.ts";
-
-const HEAD_FILE = "head.safetensors";
-
-/** The trained scalar head saved beside a reward checkpoint's GPT weights. */
-export function loadHead(dir: string): { weight: Float32Array; bias: number } {
-  const t = readSafetensors(join(dir, HEAD_FILE)).tensors;
-  return { weight: t.get("head.weight")!.data as Float32Array, bias: (t.get("head.bias")!.data as Float32Array)[0]! };
-}
 
 function verdict(s: Source, m: RewardMetrics): string {
   if (s.heldOut.length === 0) return s.note ?? "nothing held out";
@@ -38,7 +30,7 @@ export async function rewardStage(opts: Options): Promise<Map<string, RewardMetr
   const lr = Number(opts.lr ?? rl.rewardLr);
   const policy = await loadSftPolicy(opts, "reward");
   const run = new StageRun(opts, "reward");
-  const resumed = run.resume(opts, HEAD_FILE);
+  const resumed = run.resume(opts, REWARD_HEAD_FILE);
   const sources = await rewardSources(opts, policy, preset);
   const train = sources.flatMap((s) => s.train);
   console.log(`reward: from ${policy.from}${resumed ? ` (resuming at step ${resumed.step})` : ""}; ${train.length} training pairs (${sources.map((s) => `${s.name}: ${s.train.length} + ${s.heldOut.length} held out`).join("; ")}); ${steps} steps of ${rl.rewardBatch} pairs`);
@@ -48,7 +40,7 @@ export async function rewardStage(opts: Options): Promise<Map<string, RewardMetr
   resumed?.restoreOptimizer(opt, rm.gpt);
   const rng = resumed?.rng.batches ? Rng.fromState(resumed.rng.batches) : Rng.fromSeed(3);
   const save = (step: number, metadata?: Record<string, unknown>) =>
-    run.save(step, { model: rm.gpt, opt, head: { file: HEAD_FILE, head: rm.head }, rng: { batches: rng }, tokenizerDir: policy.tokenizerDir, metadata });
+    run.save(step, { model: rm.gpt, opt, head: { file: REWARD_HEAD_FILE, head: rm.head }, rng: { batches: rng }, tokenizerDir: policy.tokenizerDir, metadata });
   const bar = new Progress({ label: "reward", total: steps, unit: "steps" });
   for (let step = (resumed?.step ?? 0) + 1; step <= steps; step++) {
     const batch = Array.from({ length: rl.rewardBatch }, () => train[rng.int(train.length)]!);
