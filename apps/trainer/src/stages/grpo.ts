@@ -7,7 +7,7 @@
 import { Engine, GPT, Rng } from "@forno/model";
 import { GrpoTrainer, engineSampler, type GrpoStats, type TrainerState } from "@forno/rl";
 import { ROLE_TOKENS } from "@forno/tokenizer";
-import type { Options } from "../args.ts";
+import { UsageError, type Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { Progress } from "../progress.ts";
 import { correctnessReward, loadSftPolicy, problemPrompt, trainProblems } from "./rl-common.ts";
@@ -26,7 +26,8 @@ export async function grpoStage(opts: Options): Promise<GrpoStats[]> {
   const byPrompt = new Map(problems.map((p) => [problemPrompt(policy.tokenizer, p).join(","), p]));
   const end = policy.tokenizer.specialId(ROLE_TOKENS.assistant.end);
   const samplerRng = resumed?.rng.sampler ? Rng.fromState(resumed.rng.sampler) : Rng.fromSeed(9);
-  const trainer = new GrpoTrainer(model, reference, engineSampler(new Engine(model, { maxBatch: 16 }), samplerRng), correctnessReward(policy.tokenizer, byPrompt), {
+  const engine = new Engine(model, { maxBatch: 16 });
+  const trainer = new GrpoTrainer(model, reference, engineSampler(engine, samplerRng), correctnessReward(policy.tokenizer, byPrompt), {
     sample: { maxNewTokens: 8, temperature: 1, stopIds: [end] },
     groupSize: rl.groupSize,
     lr: Number(opts.lr ?? rl.grpoLr),
@@ -35,18 +36,23 @@ export async function grpoStage(opts: Options): Promise<GrpoStats[]> {
   });
   if (resumed) {
     resumed.restoreOptimizer(trainer.opt, model);
+    if (!resumed.extra.trainer) throw new UsageError(`grpo: ${resumed.dir} has no trainer state (written before grpo checkpoints kept it); rerun without --resume`);
     trainer.restore(resumed.extra.trainer as TrainerState);
   }
   console.log(`grpo: from ${policy.from}${resumed ? ` (resuming at step ${resumed.step})` : ""}; ${steps} steps of ${rl.grpoPrompts} problems × ${rl.groupSize} samples, reward = checked answer, KL β ${rl.grpoKl}`);
   const bar = new Progress({ label: "grpo", total: steps, unit: "steps" });
   const all: GrpoStats[] = [];
-  for (let step = (resumed?.step ?? 0) + 1; step <= steps; step++) {
-    const prompts = problems.slice((step - 1) * rl.grpoPrompts, step * rl.grpoPrompts).map((p) => problemPrompt(policy.tokenizer, p));
-    const stats = { ...(await trainer.step(prompts)), step };
-    all.push(stats);
-    run.log({ ...stats });
-    bar.update(step, { reward: stats.reward, kl: stats.kl });
-    if (step % rl.checkpointEvery === 0 || step === steps) await run.save(step, { model, opt: trainer.opt, rng: { sampler: samplerRng }, extra: { trainer: trainer.state() }, tokenizerDir: policy.tokenizerDir });
+  try {
+    for (let step = (resumed?.step ?? 0) + 1; step <= steps; step++) {
+      const prompts = problems.slice((step - 1) * rl.grpoPrompts, step * rl.grpoPrompts).map((p) => problemPrompt(policy.tokenizer, p));
+      const stats = { ...(await trainer.step(prompts)), step };
+      all.push(stats);
+      run.log({ ...stats });
+      bar.update(step, { reward: stats.reward, kl: stats.kl });
+      if (step % rl.checkpointEvery === 0 || step === steps) await run.save(step, { model, opt: trainer.opt, rng: { sampler: samplerRng }, extra: { trainer: trainer.state() }, tokenizerDir: policy.tokenizerDir });
+    }
+  } finally {
+    engine.dispose(); // its KV cache and decode textures
   }
   console.log(`grpo: mean reward ${all.length ? (all.reduce((a, s) => a + s.reward, 0) / all.length).toFixed(3) : "n/a"} over ${all.length} steps → ${run.dir}`);
   return all;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { AdamW, scope, Tensor } from "@forno/gpu";
 import { checkpointName, loadCheckpoint, readSafetensors, saveCheckpoint, writeSafetensors, type GPT, type HostTensor, type Rng, type RngState } from "@forno/model";
 import type { ScalarHead } from "@forno/rl";
-import type { Options } from "../args.ts";
+import { UsageError, type Options } from "../args.ts";
 import { runPaths } from "../run-dir.ts";
 
 /** A scalar head saved in `file` inside each checkpoint, trained by the same optimizer after the GPT's parameters. */
@@ -32,6 +32,8 @@ export interface SaveParts {
 
 export interface Resumed {
   step: number;
+  /** the checkpoint directory resumed from */
+  dir: string;
   weights: Map<string, Float32Array>;
   head: { weight: Float32Array; bias: number } | null;
   rng: Record<string, RngState>;
@@ -68,9 +70,13 @@ export class StageRun {
       .reverse()
       .map((n) => join(this.dir, n))
       .find((d) => existsSync(join(d, "state.json")) && (!headFile || existsSync(join(d, headFile))));
-    if (!dir) return null;
+    if (!dir) {
+      writeFileSync(this.metrics, ""); // nothing to continue: a fresh start must not append to an old log
+      return null;
+    }
     const ck = loadCheckpoint(dir);
     const state = ck.state!;
+    if (!state.m || !state.v) throw new UsageError(`${dir} holds weights but no optimizer moments (written before RL checkpoints were resumable); rerun without --resume`);
     const meta = state.metadata ?? {};
     const headTensors = headFile ? readSafetensors(join(dir, headFile)).tensors : null;
     const kept = readFileSync(this.metrics, "utf8").split("\n").filter((l) => l && JSON.parse(l).step <= state.step);
@@ -80,9 +86,9 @@ export class StageRun {
       weights: new Map([...ck.params].map(([k, v]) => [k, v.data as Float32Array])),
       head: headTensors ? { weight: headTensors.get("head.weight")!.data as Float32Array, bias: (headTensors.get("head.bias")!.data as Float32Array)[0]! } : null,
       rng: (state.rng ?? {}) as Record<string, RngState>,
+      dir,
       extra: (meta.extra ?? {}) as Record<string, unknown>,
       restoreOptimizer(opt, model) {
-        if (!state.m || !state.v) return;
         const names = [...model.params.keys()];
         const gpt = (m: Map<string, HostTensor>) => names.map((n) => Tensor.from(m.get(n)!.data as Float32Array, model.params.get(n)!.shape));
         const head = (kind: "m" | "v") => (headTensors ? HEAD_NAMES.map((n) => Tensor.from(headTensors.get(`${kind}.${n}`)!.data as Float32Array, headTensors.get(n)!.shape)) : []);
