@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openSqliteStore, toJsonl, type Store } from "@forno/db";
-import { initRuntime } from "@forno/gpu";
 import { encodePair, loadPreferences } from "@forno/rl";
 import { UsageError } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
-import { tinySftRun } from "../testing/tiny-sft.ts";
+import { tinySftRuns } from "../testing/tiny-sft.ts";
 import { readStorePairs, readStorePrompts } from "./feedback-store.ts";
 import { dpoStage } from "./dpo.ts";
 import { ppoStage } from "./ppo.ts";
@@ -16,15 +15,7 @@ import { loadSftPolicy } from "./rl-common.ts";
 
 setDefaultTimeout(60_000);
 
-const runs: string[] = [];
-afterAll(() => runs.forEach((r) => rmSync(r, { recursive: true, force: true })));
-beforeAll(() => initRuntime());
-
-async function run(): Promise<string> {
-  const r = await tinySftRun();
-  runs.push(r);
-  return r;
-}
+const run = tinySftRuns();
 
 const base = { model: "forno-sft", sampling: {}, tokenIds: [1], logprobs: null, promptTokens: 3, completionTokens: 1, latencyMs: 1, finishReason: "stop" };
 
@@ -58,7 +49,7 @@ test("feedback stored through the server's store is the reward stage's training 
   expect(mixed.map((s) => s.name)).toEqual(["arithmetic (right vs near miss)", "instructions (polite vs rude)", STORE_SOURCE]);
 
   await rewardStage({ ...opts, steps: 2 });
-  expect(readFileSync(join(r, "reward", "report.md"), "utf8")).toContain(`| ${STORE_SOURCE} | 0 | — | — | only 2 pairs, all used for training |`);
+  expect(readFileSync(join(r, "reward", "report.md"), "utf8")).toContain(`| ${STORE_SOURCE} | 0 | — | — | only 2 pairs on 2 prompts, all used for training |`);
   expect(readFileSync(join(r, "reward", "metrics.jsonl"), "utf8").trim().split("\n")).toHaveLength(2);
 });
 

@@ -37,6 +37,13 @@ function hhHeldOut(p: PreferencePair): boolean {
   return parseInt(createHash("sha256").update(`forno-hh-split:${first}`).digest("hex").slice(0, 8), 16) % 4 === 0;
 }
 
+/** A tenth of the store's prompts (whole conversations up to the answer, by a salted sha256) are held out. */
+function storeHeldOut(p: PreferencePair): boolean {
+  return parseInt(createHash("sha256").update(`forno-store-split:${promptKey(p)}`).digest("hex").slice(0, 8), 16) % 10 === 0;
+}
+
+const promptKey = (p: PreferencePair) => JSON.stringify(p.prompt.map((m) => [m.role, m.content]));
+
 export async function rewardSources(opts: Options, policy: Policy, preset: RunPreset): Promise<Source[]> {
   const T = policy.config.contextLength;
   const enc = (pairs: PreferencePair[]) => pairs.map((p) => encodePair(policy.tokenizer, p, T));
@@ -58,8 +65,14 @@ export async function rewardSources(opts: Options, policy: Policy, preset: RunPr
   }
   if (store) {
     console.log(`reward: ${store.pairs.length} pairs from ${store.where} (${store.comparisons} comparisons; ${store.liked} liked and ${store.disliked} disliked responses)`);
-    // Ten pairs or more: hold out every tenth like the other sources; fewer are all worth training on.
-    sources.push(store.pairs.length >= 10 ? everyTenth(STORE_SOURCE, store.pairs) : { name: STORE_SOURCE, train: enc(store.pairs), heldOut: [], note: `only ${store.pairs.length} pairs, all used for training` });
+    // Ratings pair every liked answer of a prompt with every disliked one, so pairs of one prompt share
+    // responses: hold out whole prompts (a tenth, by hash). Under ten pairs, or when the split leaves a
+    // side empty, all of them are worth more as training data.
+    const heldOut = store.pairs.filter(storeHeldOut);
+    const train = store.pairs.filter((p) => !storeHeldOut(p));
+    sources.push(store.pairs.length >= 10 && heldOut.length > 0 && train.length > 0
+      ? { name: STORE_SOURCE, train: enc(train), heldOut: enc(heldOut) }
+      : { name: STORE_SOURCE, train: enc(store.pairs), heldOut: [], note: `only ${store.pairs.length} pairs on ${new Set(store.pairs.map(promptKey)).size} prompts, all used for training` });
   }
   return sources;
 }
