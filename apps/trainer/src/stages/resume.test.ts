@@ -3,12 +3,11 @@
  * metrics as 2N steps in one go (the optimizer's moments, the RNGs and PPO's value head and β are in
  * the checkpoints). On the smoke preset with a tiny random SFT model.
  */
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, rmSync } from "node:fs";
+import { expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { initRuntime } from "@forno/gpu";
 import type { Options } from "../args.ts";
-import { tinySftRun } from "../testing/tiny-sft.ts";
+import { tinySftRuns } from "../testing/tiny-sft.ts";
 import { dpoStage } from "./dpo.ts";
 import { grpoStage } from "./grpo.ts";
 import { ppoStage } from "./ppo.ts";
@@ -16,15 +15,7 @@ import { rewardStage } from "./reward.ts";
 
 setDefaultTimeout(120_000);
 
-const runs: string[] = [];
-afterAll(() => runs.forEach((r) => rmSync(r, { recursive: true, force: true })));
-beforeAll(() => initRuntime());
-
-async function run(): Promise<string> {
-  const r = await tinySftRun();
-  runs.push(r);
-  return r;
-}
+const run = tinySftRuns();
 
 function metrics(r: string, stage: string): Record<string, number>[] {
   return readFileSync(join(r, stage, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));

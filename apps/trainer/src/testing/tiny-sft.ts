@@ -2,9 +2,11 @@
  * Test fixture: a run directory whose sft/ckpt-000001 is a tiny random-weight GPT (L 1, C 32, T 64)
  * with its own small tokenizer, so the reward and RL stages run in seconds on llvmpipe.
  */
-import { mkdtempSync } from "node:fs";
+import { afterAll, beforeAll } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { initRuntime } from "@forno/gpu";
 import { initParams, makeConfig, paramShapes, saveCheckpoint } from "@forno/model";
 import { saveTokenizer, trainTokenizer } from "@forno/tokenizer";
 
@@ -20,4 +22,16 @@ export async function tinySftRun(): Promise<string> {
   const data = initParams(config, 7);
   saveCheckpoint(join(run, "sft", "ckpt-000001"), { config, params: new Map(paramShapes(config).map(({ name, shape }) => [name, { shape, data: data.get(name)! }])), tokenizerDir: tokDir });
   return run;
+}
+
+/** For a test file: starts the runtime, and returns a maker of tiny SFT runs that are removed after the file's tests. */
+export function tinySftRuns(): () => Promise<string> {
+  const runs: string[] = [];
+  beforeAll(() => initRuntime());
+  afterAll(() => runs.forEach((r) => rmSync(r, { recursive: true, force: true })));
+  return async () => {
+    const r = await tinySftRun();
+    runs.push(r);
+    return r;
+  };
 }
