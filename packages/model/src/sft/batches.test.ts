@@ -141,6 +141,8 @@ test("bad options and foreign cursors are refused with a fix", () => {
   expect(() => new SftBatcher(seqs, { T: 1, padId: 0 })).toThrow("expected ids and mask of equal length ≤ T + 1 = 2, got 3 ids");
   expect(() => new SftBatcher(seqs, { T: 4, padId: 0 }).nextBatch(0, Rng.fromSeed(1))).toThrow("B (batch size) must be a positive integer, got 0");
   const b = new SftBatcher(seqs, { T: 4, padId: 0, mode: "packing" });
-  expect(() => b.seek({ ...b.cursor(), mode: "padding" })).toThrow("cannot resume: expected a cursor for mode packing, T 4, 1 sequences");
+  expect(() => b.seek({ ...b.cursor(), mode: "padding" })).toThrow("cannot resume: expected a cursor for mode packing, T 4, slot 1, 1 sequences");
+  expect(() => b.seek({ ...b.cursor(), slot: 2 })).toThrow(SftBatchError); // a different packing
+  expect(() => new SftBatcher(seqs, { T: 4, padId: 0, slot: 2 })).toThrow("slot applies to packing only");
   expect(() => b.seek({ ...b.cursor(), position: 1 })).toThrow(SftBatchError); // past the end of 1 sequence
 });

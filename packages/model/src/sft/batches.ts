@@ -99,6 +99,8 @@ export interface SftBatch {
 export interface SftCursor {
   mode: SftMode;
   T: number;
+  /** Packing slot (1 when absent: cursors written before slots existed). */
+  slot?: number;
   /** Number of sequences the batcher was built on: a resume onto different data is refused. */
   sequences: number;
   /** Completed passes over the data. */
@@ -143,6 +145,7 @@ export class SftBatcher {
     this.mode = options.mode ?? "padding";
     this.padId = options.padId;
     this.slot = options.slot ?? 1;
+    if (this.mode === "padding" && this.slot !== 1) throw new SftBatchError(`slot applies to packing only; padding already starts every conversation at 0 (got slot ${this.slot})`);
     if (!Number.isInteger(this.slot) || this.slot < 1 || this.slot > this.T) throw new SftBatchError(`slot must be an integer in [1, T = ${this.T}], got ${options.slot}`);
     if (this.mode !== "padding" && this.mode !== "packing") throw new SftBatchError(`mode must be "padding" or "packing", got ${JSON.stringify(this.mode)}`);
     if (!Number.isInteger(this.padId) || this.padId < 0) throw new SftBatchError(`padId must be a non-negative token id, got ${this.padId}`);
@@ -205,19 +208,19 @@ export class SftBatcher {
   }
 
   cursor(): SftCursor {
-    return { mode: this.mode, T: this.T, sequences: this.sequences.length, epoch: this.epoch, position: this.position, epochSeed: this.epochSeed };
+    return { mode: this.mode, T: this.T, slot: this.slot, sequences: this.sequences.length, epoch: this.epoch, position: this.position, epochSeed: this.epochSeed };
   }
 
   /** Continues from a cursor taken on a batcher over the same sequences, mode and T. */
   seek(cursor: SftCursor): void {
-    const same = cursor?.mode === this.mode && cursor.T === this.T && cursor.sequences === this.sequences.length;
+    const same = cursor?.mode === this.mode && cursor.T === this.T && (cursor.slot ?? 1) === this.slot && cursor.sequences === this.sequences.length;
     const sane =
       Number.isInteger(cursor?.epoch) && cursor.epoch >= 0 &&
       Number.isInteger(cursor.position) && cursor.position >= 0 && cursor.position < this.sequences.length &&
       (cursor.epochSeed === null ? cursor.position === 0 : Number.isInteger(cursor.epochSeed) && cursor.epochSeed >= 0);
     if (!same || !sane) {
       throw new SftBatchError(
-        `cannot resume: expected a cursor for mode ${this.mode}, T ${this.T}, ${this.sequences.length} sequences, got ${JSON.stringify(cursor)}; ` +
+        `cannot resume: expected a cursor for mode ${this.mode}, T ${this.T}, slot ${this.slot}, ${this.sequences.length} sequences, got ${JSON.stringify(cursor)}; ` +
           "resume with the same data and settings, or start the SFT stage afresh",
       );
     }
