@@ -1,10 +1,12 @@
 /**
  * One place where errors become HTTP replies in the OpenAI error shape. Typed errors of the packages map to
- * statuses here (db NotFoundError → 404, ValidationError → 400, ConflictError → 409; tokenizer errors → 400;
+ * statuses here (db NotFoundError → 404, ValidationError → 400, ConflictError → 409; tokenizer errors and
+ * requests the engine refuses (model ConfigError) → 400;
  * a full queue → 429 with Retry-After; a closed scheduler or store → 503); anything else is a 500 whose
  * details go to the log, not to the client.
  */
 import { ConflictError, NotFoundError, StoreClosedError, ValidationError } from "@forno/db";
+import { ConfigError } from "@forno/model";
 import { ChatFormatError, TokenizerError } from "@forno/tokenizer";
 import type { Context } from "hono";
 import { ApiError, QueueFullError, SchedulerClosedError } from "./errors.ts";
@@ -21,6 +23,7 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ValidationError) return new ApiError(400, err.message, { code: "invalid_value" });
   if (err instanceof ConflictError) return new ApiError(409, err.message, { code: "conflict" });
   if (err instanceof ChatFormatError) return new ApiError(400, err.message, { param: "messages", code: "invalid_value" });
+  if (err instanceof ConfigError) return new ApiError(400, err.message, { code: "invalid_value" }); // a request the engine cannot run
   if (err instanceof TokenizerError) return new ApiError(400, err.message, { code: "invalid_value" });
   console.error("server: unexpected error", err);
   return new ApiError(500, "internal server error; the details are in the server log", { code: "internal_error" });

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import type { GenerateOptions, GenerateRequest, GenerateResult } from "@forno/model";
+import { ConfigError, type GenerateOptions, type GenerateRequest, type GenerateResult } from "@forno/model";
 import { QueueFullError, SchedulerClosedError } from "./errors.ts";
 import { Scheduler, type BatchEngine } from "./scheduler.ts";
 
@@ -57,6 +57,24 @@ test("a call starts with up to maxBatch requests; later ones join it through `mo
   expect((await first).map((r) => r.tokens[0])).toEqual([1, 2]);
   expect((await late)[0]!.tokens).toEqual([4]);
   expect(engine.calls.length).toBe(1);
+});
+
+test("a request the engine refuses is refused alone at submit, not inside the batch it would join", async () => {
+  const engine = Object.assign(new FakeEngine(2), {
+    checkRequest(r: GenerateRequest) {
+      if (r.prompt[0] === 99) throw new ConfigError("generate: request 0: prompt token ids must be integers in [0, 64)");
+    },
+  });
+  const s = new Scheduler(engine);
+  const running = s.submit([req(1)]);
+  await tick();
+  expect(() => s.submit([req(99)])).toThrow(ConfigError);
+  const joined = s.submit([req(2)]);
+  engine.calls[0]!.offer(1);
+  engine.calls[0]!.release();
+  expect((await running)[0]!.finishReason).toBe("length");
+  expect((await joined)[0]!.finishReason).toBe("length");
+  expect(engine.calls.flatMap((c) => ids(c.requests))).toEqual([1, 2]);
 });
 
 test("a full queue refuses with QueueFullError and a retry hint", async () => {

@@ -7,14 +7,13 @@
  *
  * Cancellation is per request (its `signal`): one that aborts while queued leaves the queue; one that aborts
  * while its batch runs resolves at once with the tokens so far (finishReason "cancelled"), and the engine
- * drops its sequence at the next step, freeing the slot, while the other requests of the call go on.
+ * drops its sequence after the running chunk of decode steps, freeing the slot, while the other requests of the call go on.
  */
 import type { Engine, GenerateRequest, GenerateResult, TokenLogprob } from "@forno/model";
 import { QueueFullError, SchedulerClosedError } from "./errors.ts";
 
 /** What the scheduler needs of an engine (tests pass a fake). */
-export type BatchEngine = Pick<Engine, "generate" | "maxBatch">;
-
+export type BatchEngine = Pick<Engine, "generate" | "maxBatch"> & Partial<Pick<Engine, "checkRequest">>;
 
 export interface SchedulerOptions {
   /** Most requests (choices) waiting for a batch; more get QueueFullError. Default 64. */
@@ -85,6 +84,7 @@ export class Scheduler {
         this.retryAfterS,
       );
     }
+    requests.forEach((req, choice) => this.engine.checkRequest?.(req, choice));
     const jobs = requests.map((req, choice) => this.enqueue(req, choice, opts));
     for (const { job } of jobs) {
       if (job.req.signal?.aborted) this.cancel(job);

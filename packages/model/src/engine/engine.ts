@@ -1,9 +1,9 @@
 /**
  * The generation engine: continuous batching over a fixed set of KV-cache slots. Waiting requests are
  * prefilled together into free slots, then every active sequence decodes one token per step; the GPU
- * samples, and the host reads back only (token, logprob) per sequence per step (plus the top-N alternatives
- * when a request asks for them) to apply stop sequences, the end-of-text id and token limits. Finished sequences leave at once and free their slot for the next
- * request, and a request cancelled through its own signal leaves between steps while the rest go on.
+ * samples, and steps run in chunks of up to `stepsPerSync` before the host reads back only (token, logprob)
+ * per sequence per step (plus the top-N alternatives when a request asks for them, one step per chunk) to apply stop sequences, the end-of-text id and token limits. Finished sequences leave at once and free their slot for the next
+ * request, and a request cancelled through its own signal leaves between chunks while the rest go on.
  * A caller can keep a call going with new requests (`more`, continuous batching across arrivals).
  * `scorePrompts` is the teacher-forced counterpart: log p(token_t | tokens < t) for given text.
  * Calls run one at a time (each step's tensors live in a scope, so nothing outlives a call but the cache).
@@ -82,10 +82,10 @@ export interface GenerateOptions {
   onToken?(seqIndex: number, tokenId: number, logprob: number, top?: readonly TokenLogprob[]): void;
   /** Called once per request when it finishes (before the call resolves), with its final result. */
   onFinish?(seqIndex: number, result: GenerateResult): void;
-  /** Checked between steps; cancels every request (each request's own `signal` cancels it alone). */
+  /** Checked between chunks of steps; cancels every request (each request's own `signal` cancels it alone). */
   signal?: AbortSignal;
   /**
-   * Continuous batching: called before each step with the number of slots no request is waiting for; the
+   * Continuous batching: called before each chunk of steps with the number of slots no request is waiting for; the
    * requests it returns join this call (their seqIndex continues after the earlier ones, and their results
    * follow in the resolved array). Not called while another call waits for the engine, so that one gets
    * its turn once this call's sequences have finished.
@@ -138,7 +138,7 @@ export class Engine {
 
   /** Generates a continuation for every request (more requests than maxBatch wait for free slots). */
   generate(requests: readonly GenerateRequest[], opts: GenerateOptions = {}): Promise<GenerateResult[]> {
-    requests.forEach((r, i) => this.validate(r, i));
+    requests.forEach((r, i) => this.checkRequest(r, i));
     return this.serial(() => noGrad(() => this.run(requests, opts)));
   }
 
@@ -212,7 +212,12 @@ export class Engine {
     return run;
   }
 
-  private validate(r: GenerateRequest, i: number): void {
+  /**
+   * Throws ConfigError when `r` cannot run on this engine (prompt length, token ids, limits). generate()
+   * checks every request; a server calls it before queueing too, so a bad request that would join a running
+   * call (`more`) is refused alone instead of failing the batch it joins.
+   */
+  checkRequest(r: GenerateRequest, i = 0): void {
     const V = this.model.config.vocabSize;
     const bad = (what: string) => new ConfigError(`generate: request ${i}: ${what}`);
     if (r.prompt.length < 1 || r.prompt.length > this.maxSeqLen - 1) throw bad(`prompt must have 1..${this.maxSeqLen - 1} tokens (maxSeqLen − 1), got ${r.prompt.length}`);
@@ -248,7 +253,7 @@ export class Engine {
       const room = free.length - waiting.length;
       if (opts.more && room > 0 && this.waitingCalls === 0) {
         for (const req of opts.more(room)) {
-          this.validate(req, all.length);
+          this.checkRequest(req, all.length);
           const s = this.open(req, all.length);
           all.push(s);
           waiting.push(s);
