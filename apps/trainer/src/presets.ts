@@ -16,6 +16,8 @@ export interface RunPreset {
   sftMix: number;
   /** shares of direct arithmetic, step-by-step arithmetic and instructions in the SFT mix */
   sftRatios: MixRatios;
+  /** SFT packing slot in tokens: each conversation starts at a multiple of it (see SftBatcher) */
+  sftSlot: number;
   evalProblems: number;
   /** the arithmetic task of SFT, RL and evaluation: operand digits and operations */
   task: ArithmeticOptions;
@@ -54,23 +56,32 @@ export interface RlSettings {
 const rlTiny: RlSettings = {
   rewardSteps: 150, rewardBatch: 16, rewardLr: 3e-4,
   dpoSteps: 60, dpoBatch: 16, dpoLr: 2e-4, dpoBeta: 0.1,
-  grpoSteps: 40, grpoPrompts: 8, groupSize: 8, grpoLr: 2e-4, grpoKl: 0.04,
+  grpoSteps: 40, grpoPrompts: 8, groupSize: 8, grpoLr: 1e-4, grpoKl: 0.1,
   ppoSteps: 30, ppoPrompts: 16, ppoLr: 5e-5, ppoKl: 0.2, ppoTargetKl: 1, ppoKlHorizon: 32,
   bestOf: 8, checkpointEvery: 20,
 };
 
 const pretrainTiny: TrainSettings = {
-  steps: 400, batchSize: 16, seqLen: 128, gradAccum: 1, lr: 2e-3, minLr: 2e-4, warmupSteps: 20,
-  weightDecay: 0.1, gradClip: 1, evalEvery: 50, evalBatches: 8, checkpointEvery: 100, seed: 1337,
+  steps: 250, batchSize: 16, seqLen: 128, gradAccum: 1, lr: 2e-3, minLr: 2e-4, warmupSteps: 20,
+  weightDecay: 0.1, gradClip: 1, evalEvery: 50, evalBatches: 8, checkpointEvery: 50, seed: 1337,
 };
 
+/**
+ * The tiny model learns held-out sums only after tens of thousands of direct problems (measured with
+ * direct-only SFT, one problem per row: 3% right after 8k problems, 10% after 25k, 22% after 50k, from a
+ * base that saw arithmetic in pretraining; with free packing its loss fell markedly slower). So the default
+ * spends most of its 20 minutes in SFT, on a mix weighted to direct answers, each conversation at a slot
+ * start so its digits sit at a few absolute positions; pretraining is short (250 steps: at 150 it was still
+ * above the bigram baseline).
+ */
 const tiny: RunPreset = {
   model: "tiny",
   settings: pretrainTiny,
-  sft: { ...pretrainTiny, steps: 300, lr: 2e-3, minLr: 2e-4, warmupSteps: 10, evalEvery: 50 },
-  sftMix: 20_000,
-  sftRatios: { direct: 0.4, stepByStep: 0.4, instructions: 0.2 },
-  evalProblems: 100,
+  sft: { ...pretrainTiny, steps: 600, batchSize: 21, seqLen: 96, lr: 3e-3, minLr: 3e-4, warmupSteps: 20, evalEvery: 120, checkpointEvery: 120 },
+  sftMix: 40_000,
+  sftRatios: { direct: 0.75, stepByStep: 0.2, instructions: 0.05 },
+  sftSlot: 24,
+  evalProblems: 200,
   task: { minDigits: 1, maxDigits: 2 },
   rl: rlTiny,
 };
@@ -79,7 +90,7 @@ const smokeSettings: TrainSettings = { ...pretrainTiny, steps: 8, batchSize: 4, 
 
 export const RUN_PRESETS: Record<string, RunPreset> = {
   tiny,
-  smoke: { model: "tiny", settings: smokeSettings, sft: { ...smokeSettings, seqLen: 128, steps: 6, evalEvery: 3, checkpointEvery: 3 }, sftMix: 400, sftRatios: tiny.sftRatios, evalProblems: 4, task: tiny.task,
+  smoke: { model: "tiny", settings: smokeSettings, sft: { ...smokeSettings, seqLen: 96, steps: 6, evalEvery: 3, checkpointEvery: 3 }, sftMix: 400, sftRatios: tiny.sftRatios, sftSlot: tiny.sftSlot, evalProblems: 4, task: tiny.task,
     rl: { ...rlTiny, rewardSteps: 3, rewardBatch: 4, dpoSteps: 2, dpoBatch: 4, grpoSteps: 2, grpoPrompts: 2, groupSize: 2, ppoSteps: 2, ppoPrompts: 2, bestOf: 2, checkpointEvery: 2 } },
   small: { ...tiny, model: "small", settings: { ...pretrainTiny, steps: 1000, batchSize: 8, seqLen: 256, lr: 1e-3, minLr: 1e-4, warmupSteps: 50 } },
 };

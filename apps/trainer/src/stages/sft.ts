@@ -34,7 +34,7 @@ export async function sftStage(opts: Options): Promise<PretrainResult> {
 
   const mix = buildDefaultMix({ tokenizer: tok, T: s.seqLen, instructions: loadConversations(INSTRUCTION_FILES), rng: Rng.fromSeed(s.seed), size: Number(opts.mixSize ?? preset.sftMix), ratios: preset.sftRatios, arithmetic: preset.task });
   const split = (keepVal: boolean) => mix.conversations.filter((_, i) => (i % 20 === 0) === keepVal);
-  const make = (convs: Conversation[]) => SftBatcher.fromConversations(tok, convs, { T: s.seqLen, padId: tok.specialId(ENDOFTEXT), mode: "packing" });
+  const make = (convs: Conversation[]) => SftBatcher.fromConversations(tok, convs, { T: s.seqLen, padId: tok.specialId(ENDOFTEXT), mode: "packing", slot: Math.min(preset.sftSlot, s.seqLen) });
   const train = make(split(false));
   const val = make(split(true));
   console.log(
