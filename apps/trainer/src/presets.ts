@@ -67,8 +67,8 @@ const pretrainTiny: TrainSettings = {
 };
 
 /**
- * The tiny model learns held-out sums only after tens of thousands of direct problems (measured with
- * direct-only SFT, one problem per row: 3% right after 8k problems, 10% after 25k, 22% after 50k, from a
+ * The tiny model learns held-out sums only after tens of thousands of direct problems (measured by
+ * src/experiments/sft-learning-curve.ts with direct-only SFT, one problem per row: 3% right after 8k problems, 10% after 25k, 22% after 50k, from a
  * base that saw arithmetic in pretraining; with free packing its loss fell markedly slower). So the default
  * spends most of its 20 minutes in SFT, on a mix weighted to direct answers, each conversation at a slot
  * start so its digits sit at a few absolute positions; pretraining is short (250 steps: at 150 it was still
