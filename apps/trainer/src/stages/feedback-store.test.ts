@@ -53,6 +53,44 @@ test("feedback stored through the server's store is the reward stage's training 
   expect(readFileSync(join(r, "reward", "metrics.jsonl"), "utf8").trim().split("\n")).toHaveLength(2);
 });
 
+test("feedback posted over HTTP to a running `bun run serve` is the reward stage's training data", async () => {
+  const r = await run();
+  const serve = Bun.spawn(["bun", join(import.meta.dir, "../../../server/src/main.ts"), "--run", r, "--port", "0"], {
+    env: { ...process.env, EGL_PLATFORM: "surfaceless", DATABASE_URL: "" },
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  try {
+    const reader = serve.stdout.getReader();
+    let out = "";
+    while (!/listening on (\S+)/.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`serve exited early:\n${out}`);
+      out += new TextDecoder().decode(value);
+    }
+    const base = /listening on (\S+)/.exec(out)![1]!;
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(new URL(path, base), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      expect(res.status).toBeLessThan(300);
+      return res.json() as Promise<{ id: string; choices: { message: { content: string } }[] }>;
+    };
+    const reply = await post("/v1/chat/completions", { model: "forno-sft", messages: [{ role: "user", content: "hello" }], n: 2, max_tokens: 6, temperature: 1, seed: 3 });
+    await post("/v1/feedback", { response_id: reply.id, choice_index: 0, rating: 1 });
+    await post("/v1/feedback", { response_id: reply.id, choice_index: 1, rating: -1 });
+    serve.kill("SIGTERM");
+    expect(await serve.exited).toBe(0);
+
+    const opts = { run: r, preset: "smoke", "from-db": true, "db-only": true };
+    const policy = await loadSftPolicy(opts, "reward");
+    const [source] = await rewardSources(opts, policy, resolvePreset(opts));
+    const [liked, disliked] = reply.choices.map((c) => c.message.content);
+    const pair = { prompt: [{ role: "user" as const, content: "hello" }], chosen: liked!, rejected: disliked! };
+    expect(source!.train).toEqual([encodePair(policy.tokenizer, pair, policy.config.contextLength)]);
+  } finally {
+    serve.kill();
+  }
+});
+
 test("the export's JSONL (GET /v1/feedback/export) loads into the same pairs --from-db reads", async () => {
   const r = await run();
   const store = await openSqliteStore(join(r, "db"));
