@@ -9,11 +9,30 @@ setDefaultTimeout(30_000);
 const main = join(import.meta.dir, "main.ts");
 const env = { ...process.env, EGL_PLATFORM: "surfaceless", DATABASE_URL: "" };
 
-test("serve exits 2 with a hint when the run has no checkpoint", async () => {
-  const proc = Bun.spawn(["bun", main, "--run", mkdtempSync(join(tmpdir(), "forno-empty-run-"))], { env, stderr: "pipe", stdout: "pipe" });
+test("serve --no-train exits 2 with a hint when the run has no checkpoint", async () => {
+  const proc = Bun.spawn(["bun", main, "--no-train", "--run", mkdtempSync(join(tmpdir(), "forno-empty-run-"))], { env, stderr: "pipe", stdout: "pipe" });
   expect(await proc.exited).toBe(2);
   expect(await new Response(proc.stderr).text()).toContain("bun run train");
 });
+
+test("serve on a run without checkpoints trains a quick one first, says so, then serves it", async () => {
+  const run = mkdtempSync(join(tmpdir(), "forno-untrained-run-"));
+  const proc = Bun.spawn(["bun", main, "--run", run, "--port", "0"], { env, stdout: "pipe", stderr: "inherit" });
+  const reader = proc.stdout.getReader();
+  let out = "";
+  while (!/listening on (\S+)/.test(out)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited early:\n${out}`);
+    out += new TextDecoder().decode(value);
+  }
+  expect(out).toContain("training a quick one first");
+  const base = /listening on (\S+)/.exec(out)![1]!;
+  const models = (await (await fetch(new URL("/v1/models", base))).json()) as { data: { id: string; checkpoint: string }[] };
+  expect(models.data.map((m) => m.id)).toContain("forno-sft");
+  expect(models.data.every((m) => m.checkpoint.startsWith(run))).toBe(true);
+  proc.kill("SIGTERM");
+  expect(await proc.exited).toBe(0);
+}, 300_000);
 
 test("serve loads the run's newest checkpoints, answers, and stops on SIGTERM", async () => {
   const run = mkdtempSync(join(tmpdir(), "forno-run-"));

@@ -3,7 +3,9 @@
  * 127.0.0.1:8000. Options: --run DIR, --host, --port, --api-key (or FORNO_API_KEY), --max-batch,
  * --queue-limit. The store is SQLite in <run>/db unless DATABASE_URL names a PostgreSQL server. The run's
  * reward model (<run>/reward), when there is one, ranks best_of candidates for `rerank: "reward"`.
- * Exits 2 with a hint when the run has no checkpoint yet; SIGINT/SIGTERM shut down gracefully.
+ * A run with no checkpoint yet gets a quick one first (the trainer's `smoke` pipeline, about a minute,
+ * said so on the console), unless --no-train, which exits 2 with a hint instead. SIGINT/SIGTERM shut down
+ * gracefully.
  */
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     "api-key": { type: "string" },
     "max-batch": { type: "string", default: "8" },
     "queue-limit": { type: "string", default: "64" },
+    "no-train": { type: "boolean", default: false },
   },
 });
 
@@ -39,10 +42,22 @@ const maxBatch = intArg("max-batch", values["max-batch"], 1);
 const queueLimit = intArg("queue-limit", values["queue-limit"], 0);
 
 const runDir = resolve(values.run);
-const found = findRunCheckpoints(runDir);
+let found = findRunCheckpoints(runDir);
 if (found.length === 0) {
-  console.error(`serve: no checkpoint found under ${runDir} (looked in pretrain/, sft/, grpo/, ppo/, dpo/).\nRun \`bun run train\` first (it writes runs/default), or pass --run DIR of a trained run.`);
-  process.exit(2);
+  const hint = `Run \`bun run train\` first (it writes runs/default), or pass --run DIR of a trained run.`;
+  if (values["no-train"]) {
+    console.error(`serve: no checkpoint found under ${runDir} (looked in pretrain/, sft/, grpo/, ppo/, dpo/).\n${hint}`);
+    process.exit(2);
+  }
+  // Something to talk to at once: the smoke pipeline trains every stage in a few steps. Its answers are
+  // noise; the real model is `bun run train` (about 25 minutes on a 2-core CPU).
+  console.log(`serve: no checkpoint under ${runDir}; training a quick one first (bun run train --preset smoke, about a minute). Its answers are noise: ${hint}`);
+  const trainer = Bun.spawn(["bun", join(import.meta.dir, "../../trainer/src/main.ts"), "--preset", "smoke", "--run", runDir], { stdout: "inherit", stderr: "inherit" });
+  if ((await trainer.exited) !== 0) {
+    console.error(`serve: the quick training failed (exit ${trainer.exitCode}); see its output above. ${hint}`);
+    process.exit(1);
+  }
+  found = findRunCheckpoints(runDir);
 }
 
 await initRuntime();
