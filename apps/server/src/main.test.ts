@@ -9,6 +9,18 @@ setDefaultTimeout(30_000);
 const main = join(import.meta.dir, "main.ts");
 const env = { ...process.env, EGL_PLATFORM: "surfaceless", DATABASE_URL: "" };
 
+/** The server's stdout up to and including its "listening on URL" line. */
+async function untilListening(proc: { stdout: ReadableStream<Uint8Array> }): Promise<string> {
+  const reader = proc.stdout.getReader();
+  let out = "";
+  while (!/listening on (\S+)/.test(out)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited early:\n${out}`);
+    out += new TextDecoder().decode(value);
+  }
+  return out;
+}
+
 test("serve --no-train exits 2 with a hint when the run has no checkpoint", async () => {
   const proc = Bun.spawn(["bun", main, "--no-train", "--run", mkdtempSync(join(tmpdir(), "forno-empty-run-"))], { env, stderr: "pipe", stdout: "pipe" });
   expect(await proc.exited).toBe(2);
@@ -18,13 +30,7 @@ test("serve --no-train exits 2 with a hint when the run has no checkpoint", asyn
 test("serve on a run without checkpoints trains a quick one first, says so, then serves it", async () => {
   const run = mkdtempSync(join(tmpdir(), "forno-untrained-run-"));
   const proc = Bun.spawn(["bun", main, "--run", run, "--port", "0"], { env, stdout: "pipe", stderr: "inherit" });
-  const reader = proc.stdout.getReader();
-  let out = "";
-  while (!/listening on (\S+)/.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited early:\n${out}`);
-    out += new TextDecoder().decode(value);
-  }
+  const out = await untilListening(proc);
   expect(out).toContain("training a quick one first");
   const base = /listening on (\S+)/.exec(out)![1]!;
   const models = (await (await fetch(new URL("/v1/models", base))).json()) as { data: { id: string; checkpoint: string }[] };
@@ -40,13 +46,7 @@ test("serve loads the run's newest checkpoints, answers, and stops on SIGTERM", 
   await writeTinyCheckpoint(join(run, "sft", "ckpt-000002"));
   await writeTinyRewardCheckpoint(join(run, "reward", "ckpt-000002"));
   const proc = Bun.spawn(["bun", main, "--run", run, "--port", "0"], { env, stdout: "pipe", stderr: "inherit" });
-  const reader = proc.stdout.getReader();
-  let out = "";
-  while (!/listening on (\S+)/.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited early:\n${out}`);
-    out += new TextDecoder().decode(value);
-  }
+  const out = await untilListening(proc);
   const base = /listening on (\S+)/.exec(out)![1]!;
   const models = (await (await fetch(new URL("/v1/models", base))).json()) as { data: { id: string; checkpoint: string }[] };
   expect(models.data.map((m) => m.id)).toEqual(["forno-sft", "forno-base"]);
