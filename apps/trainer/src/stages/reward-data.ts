@@ -27,22 +27,21 @@ export const HH_SOURCE = "HH-RLHF helpful";
 export const STORE_SOURCE = "feedback store";
 export const HH_FILE = join(DATA_DIR, "hh-rlhf-helpful.jsonl");
 
+/** One in `every` keys is held out, by a salted sha256: stable across runs and machines. */
+function heldOutByHash(salt: string, key: string, every: number): boolean {
+  return parseInt(createHash("sha256").update(`${salt}:${key}`).digest("hex").slice(0, 8), 16) % every === 0;
+}
+
 /**
  * HH-RLHF records that open with the same Human turn are continuations of one conversation, so a held-out
- * pair must not share its first turn with a training pair: a quarter of the first turns (by a salted
- * sha256, stable across runs and machines) are held out whole.
+ * pair must not share its first turn with a training pair: a quarter of the first turns are held out whole.
  */
-function hhHeldOut(p: PreferencePair): boolean {
-  const first = p.prompt.find((m) => m.role === "user")?.content ?? "";
-  return parseInt(createHash("sha256").update(`forno-hh-split:${first}`).digest("hex").slice(0, 8), 16) % 4 === 0;
-}
-
-/** A tenth of the store's prompts (whole conversations up to the answer, by a salted sha256) are held out. */
-function storeHeldOut(p: PreferencePair): boolean {
-  return parseInt(createHash("sha256").update(`forno-store-split:${promptKey(p)}`).digest("hex").slice(0, 8), 16) % 10 === 0;
-}
+const hhHeldOut = (p: PreferencePair) => heldOutByHash("forno-hh-split", p.prompt.find((m) => m.role === "user")?.content ?? "", 4);
 
 const promptKey = (p: PreferencePair) => JSON.stringify(p.prompt.map((m) => [m.role, m.content]));
+
+/** A tenth of the store's prompts (whole conversations up to the answer) are held out. */
+const storeHeldOut = (p: PreferencePair) => heldOutByHash("forno-store-split", promptKey(p), 10);
 
 export async function rewardSources(opts: Options, policy: Policy, preset: RunPreset): Promise<Source[]> {
   const T = policy.config.contextLength;
