@@ -13,4 +13,5 @@ export { collectRollout, clippedUpdate, rolloutKl, rewardModelFn, type RewardFn,
 export { gae, whiten, AdaptiveKlController, FixedKlController, PpoTrainer, type KlController, type PpoOptions, type PpoStats } from "./ppo.ts";
 export { groupAdvantages, k3, GrpoTrainer, type GrpoOptions, type GrpoStats } from "./grpo.ts";
 export { bestOfN, majority, majorityVote, type BestOfN } from "./best-of-n.ts";
+export { compareAccuracy, type AccuracyComparison } from "./compare.ts";
 export * as reference from "./reference.ts";
