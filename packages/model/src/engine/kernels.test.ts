@@ -172,6 +172,21 @@ test("huge logits stay finite: greedy and sampled picks with exact logprobs", as
   sampled.tokens.forEach((t, i) => expect(sampled.logprobs[i]).toBeCloseTo(logprobRef(big, t), 2));
 });
 
+test("greedy picks the lowest index among tied maxima, wherever they fall in the vocabulary", async () => {
+  const tied = Float32Array.from(logits);
+  const top = Math.max(...tied) + 1;
+  for (const j of [40, 23, 7]) tied[j] = top; // in different invocations' chunks, the lowest last
+  expect((await draw(tied, noCounts, { temperature: 0 }, 1)).tokens[0]).toBe(7);
+  // With penalties (exact binary fractions): token 2, generated once, falls to a tie with token 30.
+  const counts = new Uint32Array(V);
+  counts[2] = 1;
+  tied.fill(0);
+  tied[2] = 4.5;
+  tied[30] = 4;
+  expect((await draw(tied, counts, { temperature: 0, presencePenalty: 0.5 }, 1)).tokens[0]).toBe(2);
+  expect((await draw(tied, counts, { temperature: 0, presencePenalty: 0.75 }, 1)).tokens[0]).toBe(30);
+});
+
 test("topLogprobRows gives each row's N most likely tokens in order, ties by index, with exact logprobs", async () => {
   // Odd V (not a multiple of the 256 invocations), a tied pair, a row of equal logits, and N = V.
   for (const [Vr, N] of [[47, 5], [601, 20], [7, 7]] as const) {

@@ -51,7 +51,7 @@ export function kvCacheWrite(qkv: Tensor, meta: Tensor, kc: Tensor, vc: Tensor):
 export function embedRows(meta: Tensor, wte: Tensor, wpe: Tensor, tokens?: Tensor): Tensor {
   const rows = meta.shape[0] ?? 0;
   const [V = 0, C = 0] = wte.shape;
-  if (wpe.shape[1] !== C) throw new ShapeError("embedRows", "wte (V, C) and wpe (T, C)", [wte.shape, wpe.shape]);
+  if (wpe.shape[1] !== C || C % 4 !== 0) throw new ShapeError("embedRows", "wte (V, C) and wpe (T, C) with C a multiple of 4", [wte.shape, wpe.shape]);
   if (tokens) expectShape("embedRows", tokens, [rows, 2], "tokens (rows, 2) from the sampler");
   const x = Tensor.empty([rows, C]); // (rows, C) f32
   for (const { start, count } of tableChunks(V, C * 4)) {
@@ -59,8 +59,8 @@ export function embedRows(meta: Tensor, wte: Tensor, wpe: Tensor, tokens?: Tenso
       kernel: "kvcache.embed",
       reuse: true,
       bindings: [meta, tokens ?? meta, rowsOf(wte, start, count, C * 4), wpe, x],
-      params: params([rows, C, start, count, tokens ? 2 : META_WORDS]),
-      workgroups: linearGrid(rows * C),
+      params: params([rows, C / 4, start, count, tokens ? 2 : META_WORDS]),
+      workgroups: linearGrid((rows * C) / 4, 64),
     });
   }
   return x;
@@ -239,9 +239,12 @@ export interface SampleParams {
 
 /**
  * Invocations per row of sample.wgsl and sample.top.wgsl (the same, so their log-probabilities agree bit
- * for bit): about 8 tokens each, 32 to 256, a power of two for the tree reductions.
+ * for bit). On a CPU adapter one SIMD group (8): llvmpipe runs a workgroup on one thread whatever its size,
+ * and every barrier switches between its groups (measured at 16 rows of V = 512: 8 invocations take a
+ * third of the time of 64). On a GPU about 8 tokens each, 32 to 256.
  */
 function samplerWorkgroup(V: number): number {
+  if (runtime().info.isCpu) return 8;
   return Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(V / 8))));
 }
 
