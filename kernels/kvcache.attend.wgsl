@@ -75,6 +75,9 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
     stat[R + lid] = 1.0 / sqrt(v / K + p.eps);
   }
   workgroupBarrier();
+  var mean: array<f32, R>;
+  var rstd: array<f32, R>;
+  for (var r = 0u; r < R; r++) { mean[r] = stat[r]; rstd[r] = stat[R + r]; }
 
   // Phase 1: columns j of q, k and v of head h (texel columns h·HS4 + j, C4 + h·HS4 + j, 2·C4 + h·HS4 + j).
   if (lid < HS4) {
@@ -102,7 +105,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
       let g = lnw[k4];
       let sh = lnb[k4];
       for (var r = 0u; r < R; r++) {
-        let a = (x[base[r] + k4] - stat[r]) * stat[R + r] * g + sh;
+        let a = (x[base[r] + k4] - mean[r]) * rstd[r] * g + sh;
         aq[r] += a.x * q0 + a.y * q1 + a.z * q2 + a.w * q3;
         ak[r] += a.x * k0 + a.y * k1 + a.z * k2 + a.w * k3;
         av[r] += a.x * v0 + a.y * v1 + a.z * v2 + a.w * v3;

@@ -105,19 +105,32 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id)
   }
   for (var c = 0u; c < CPI; c++) {
     let n4 = n0 + c;
-    if (n4 >= p.N4) { break; }
-    let b4 = bias[n4];
+    let b4 = bias[min(n4, p.N4 - 1u)];
     for (var r = 0u; r < R; r++) {
-      if (row0 + r >= p.rows) { break; }
-      let o = (row0 + r) * p.N4 + n4;
-      let y = acc[r * CPI + c] + b4;
-      if (MODE == 1u) {
-        let u = SQRT_2_OVER_PI * (y + 0.044715 * y * y * y);
-        out[o] = y / (1.0 + exp(clamp(-2.0 * u, vec4f(-80.0), vec4f(80.0))));
-      } else if (MODE == 2u) {
-        out[o] = out[o] + y;
-      } else {
-        out[o] = y;
+      if (n4 < p.N4 && row0 + r < p.rows) {
+        let o = (row0 + r) * p.N4 + n4;
+        let y = acc[r * CPI + c] + b4;
+        if (MODE == 2u) {
+          out[o] = out[o] + y;
+        } else {
+          out[o] = y;
+        }
+      }
+    }
+  }
+  // GELU in a second pass over the stored outputs: inside the loop above, its larger body kept Mesa from
+  // unrolling that loop, which left acc indexed at run time, i.e. in memory for the whole K loop
+  // (measured on llvmpipe, c_fc at 16 rows: 400 µs → 235 µs of CPU per dispatch).
+  if (MODE == 1u) {
+    for (var c = 0u; c < CPI; c++) {
+      let n4 = n0 + c;
+      for (var r = 0u; r < R; r++) {
+        if (n4 < p.N4 && row0 + r < p.rows) {
+          let o = (row0 + r) * p.N4 + n4;
+          let y = out[o];
+          let u = SQRT_2_OVER_PI * (y + 0.044715 * y * y * y);
+          out[o] = y / (1.0 + exp(clamp(-2.0 * u, vec4f(-80.0), vec4f(80.0))));
+        }
       }
     }
   }
