@@ -5,6 +5,7 @@
  * scraped. The routes report generations through `generation()`; the HTTP side is the `http()` middleware.
  */
 import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../env.ts";
 import type { Generation } from "../generation.ts";
 import type { Scheduler } from "../scheduler.ts";
 import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
@@ -47,17 +48,21 @@ export class ServerMetrics {
   }
 
   /** Counts every request and times it to the last byte of its body. */
-  http(): MiddlewareHandler {
+  http(): MiddlewareHandler<AppEnv> {
     return async (c, next) => {
       const started = performance.now();
-      await next();
       const route = this.routes().has(c.req.path) ? c.req.path : "unmatched";
+      // A stream's duration ends when its last chunk has been handed on: the stream says when (AppEnv).
+      let ended = false;
+      const observe = () => {
+        if (ended) return;
+        ended = true;
+        this.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
+      };
+      c.set("streamEnded", observe);
+      await next();
       this.requests.inc({ route, method: c.req.method, status: String(c.res.status) });
-      const observe = () => this.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
-      const body = c.res.body;
-      if (!body || !c.res.headers.get("content-type")?.startsWith("text/event-stream")) return observe();
-      // A stream's duration ends when its last chunk has been handed on.
-      c.res = new Response(body.pipeThrough(new TransformStream({ flush: observe })), c.res);
+      if (!c.res.headers.get("content-type")?.startsWith("text/event-stream")) observe();
     };
   }
 }
