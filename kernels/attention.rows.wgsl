@@ -17,8 +17,8 @@
 //     load 6.3: attention(.backward).wgsl 105 / 395; these kernels (R = 8) 20 / 55; float64 TS 227 / 501
 //     load 2.5: attention(.backward).wgsl 43 / 201; one row per invocation, k/v from storage: 40 / 97
 //   (unloaded, attention.wgsl had been measured at ~28 forward and ~100 backward.)
-//   The cost is compile time: R = 8 at HS = 32 takes llvmpipe ~10 s (forward) at load 6, and HS = 64 took
-//   minutes, so the host uses these kernels for heads of up to 32 channels only.
+//   The cost is compile time: R = 8 at HS = 32 takes llvmpipe ~10 s (forward) at load 6; at HS = 64, R = 8
+//   took minutes and R = 4 takes ~20 s, so the host uses R = 8 up to 32 channels, 4 up to 64, "tiled" beyond.
 // @binding(0) params: { B, T, C, NH, hsv: u32, scale: f32 }   hsv = HSV, scale = 1 / sqrt(HS)
 // @binding(1) qkv: array<ELEM>, (B, T, 3C) row-major, read (layout as in attention.wgsl); ELEM = vec4f
 //             when HS is a multiple of 4 (then every head row is 16-byte aligned), else f32.

@@ -15,23 +15,29 @@ import { linearGrid, Tensor } from "../tensor.ts";
  * - "tiled" (kernels/attention.wgsl, attention.backward.wgsl): one invocation per row, K/V blocks staged
  *   in workgroup memory, one backward dispatch; for real GPUs, and on llvmpipe for heads over 32 channels.
  * - "rows" (attention.rows.wgsl; attention.delta.wgsl then attention.backward.rows.wgsl, entries dq and
- *   dkv): R = 8 rows per invocation in registers, each loaded k/v (q/dy) row used by 64 rows; for llvmpipe,
- *   where every load costs tens of multiply-adds (see attention.rows.wgsl). Its code grows with R·HS, and so
- *   does llvmpipe's compile time: at HS = 64 the forward alone took ~2 minutes, hence the 32-channel cap.
+ *   dkv): R rows per invocation in registers (8 for heads of up to 32 channels, 4 up to 64), each loaded
+ *   k/v (q/dy) row used by 8·R rows; for llvmpipe, where every load costs tens of multiply-adds (see
+ *   attention.rows.wgsl). Its code grows with R·HS, and so does llvmpipe's compile time: R = 8 at HS = 64
+ *   took minutes, R = 4 takes ~20 s per pipeline at load 3 (once per machine: Mesa caches shaders on disk).
  *   Measured on llvmpipe (Mesa 22.3, 2 EPYC cores shared with other jobs), B=16 T=128 C=128 NH=4, ms:
  *   forward / forward+backward: "tiled" 54 / 231, "rows" 16 / 45, float64 TS reference 113 / 269 (load 8.9);
- *   "tiled" 105 / 395, "rows" 20 / 55, TS 227 / 501 (load 6.3). Heads of 64 (B=4 T=256 C=384 NH=6) stay on
- *   "tiled": 245 / 1045 against TS 176 / 442 (load 8.4).
+ *   "tiled" 105 / 395, "rows" 20 / 55, TS 227 / 501 (load 6.3). Heads of 64 (B=4 T=256 C=384 NH=6), process
+ *   CPU-ms for forward + backward at load 3: "tiled" 830-940, "rows" (R = 4, loops unrolled) 190-250;
+ *   "rows" with the loops over a row left rolled (its private arrays then indexed at run time) 750.
  */
 export type AttentionVariant = "tiled" | "rows";
 
-// The largest head the "rows" kernels are compiled for, in vec4s (HS = 32).
-const ROWS_MAX_VEC4S = 8;
-// Rows per invocation of the "rows" kernels, and invocations per workgroup (one llvmpipe lane group).
-const ROWS_R = 8;
+// The largest head the "rows" kernels are compiled for, in vec4s (HS = 64).
+const ROWS_MAX_VEC4S = 16;
+// Invocations per workgroup of the "rows" kernels (one llvmpipe lane group).
 const ROWS_WG = 8;
 
-/** The kernels for this adapter and head size: "rows" on CPU adapters (llvmpipe) up to HS = 32, else "tiled". */
+/** Rows per invocation of the "rows" kernels: R·HSV ≤ 64 vec4s of registers per row set keeps compiles short. */
+function rowsPerInvocation(HS: number): number {
+  return Math.ceil(HS / 4) <= 8 ? 8 : 4;
+}
+
+/** The kernels for this adapter and head size: "rows" on CPU adapters (llvmpipe) up to HS = 64, else "tiled". */
 export function defaultAttentionVariant(HS: number): AttentionVariant {
   return runtime().info.isCpu && Math.ceil(HS / 4) <= ROWS_MAX_VEC4S ? "rows" : "tiled";
 }
@@ -71,12 +77,13 @@ function blockRows(max: number, tileBytes: (rows: number) => number): number {
   return rows;
 }
 
-// Unrolling the loops over a row beyond this many vec4s makes llvmpipe's compile take tens of seconds.
+// Unrolling the "tiled" kernels' loops over a row beyond this many vec4s makes llvmpipe's compile take tens
+// of seconds. The "rows" kernels are always unrolled: rolled, their rows' registers become memory.
 const CPU_UNROLL_VEC4S = 8;
 
-function specialise(d: AttentionDims) {
+function specialise(d: AttentionDims, variant: AttentionVariant) {
   const HSV = Math.ceil(d.HS / 4);
-  const unroll = !runtime().info.isCpu || HSV <= CPU_UNROLL_VEC4S;
+  const unroll = !runtime().info.isCpu || variant === "rows" || HSV <= CPU_UNROLL_VEC4S;
   return {
     defines: { HS: d.HS, HSV, NV: unroll ? "HSV" : "p.hsv" },
     params: params([d.B, d.T, d.C, d.NH, HSV], [1 / Math.sqrt(d.HS)]),
@@ -99,7 +106,7 @@ function assertRowsHead(op: string, d: AttentionDims): void {
 
 /** The "rows" kernels' defines: element type, loads, and the statements repeated once per row. */
 function rowsDefines(d: AttentionDims, base: Record<string, string | number>, perRow: Record<string, (r: number) => string>) {
-  const R = ROWS_R;
+  const R = rowsPerInvocation(d.HS);
   const vec4 = d.HS % 4 === 0;
   const defines: Record<string, string | number> = { ...base, R, ELEM: vec4 ? "vec4f" : "f32", LOAD_QKV: loadBody("qkv", vec4), LOAD_DY: loadBody("dy", vec4) };
   for (const [name, line] of Object.entries(perRow)) defines[name] = Array.from({ length: R }, (_, r) => line(r)).join("\n  ");
@@ -111,7 +118,7 @@ export function attentionForward(qkv: Tensor, NH: number, variant?: AttentionVar
   const d = attentionDims("attentionForward", qkv, NH);
   variant ??= defaultAttentionVariant(d.HS);
   if (variant === "rows") assertRowsHead("attentionForward", d);
-  const s = specialise(d);
+  const s = specialise(d, variant);
   const y = Tensor.empty([d.B, d.T, d.C]);
   const lse = Tensor.empty([d.B, d.NH, d.T]);
   if (variant === "rows") {
@@ -126,7 +133,7 @@ export function attentionForward(qkv: Tensor, NH: number, variant?: AttentionVar
       overrides: { WG: ROWS_WG },
       bindings: [qkv, y, lse],
       params: s.params,
-      workgroups: [Math.ceil(d.T / (ROWS_WG * ROWS_R)), d.B * d.NH],
+      workgroups: [Math.ceil(d.T / (ROWS_WG * rowsPerInvocation(d.HS))), d.B * d.NH],
     });
     return { y, lse };
   }
@@ -155,7 +162,7 @@ export function attentionBackward(dy: Tensor, qkv: Tensor, y: Tensor, lse: Tenso
       throw new ShapeError("attentionBackward", `[${shape.join(", ")}] to match qkv (B, T, 3C) with NH = ${NH}`, [t.shape, qkv.shape]);
     }
   }
-  const s = specialise(d);
+  const s = specialise(d, variant);
   const dqkv = Tensor.empty(qkv.shape);
   if (variant === "rows") {
     const defines = rowsDefines(d, s.defines, {
@@ -181,7 +188,7 @@ export function attentionBackward(dy: Tensor, qkv: Tensor, y: Tensor, lse: Tenso
         overrides: { WG: ROWS_WG },
         bindings: [qkv, dy, lse, D, dqkv],
         params: s.params,
-        workgroups: [Math.ceil(d.T / (ROWS_WG * ROWS_R)), d.B * d.NH],
+        workgroups: [Math.ceil(d.T / (ROWS_WG * rowsPerInvocation(d.HS))), d.B * d.NH],
       });
     }
     // Later uses of the buffer are recorded after these dispatches, so it can go back to the pool now.
