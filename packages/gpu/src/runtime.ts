@@ -205,6 +205,19 @@ export class Runtime {
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
+  /**
+   * Copies `rows` rows of `width` rgba32float texels from a buffer (rows `width`·16 bytes apart, a multiple
+   * of 256) into the top-left of a texture, in order with the recorded dispatches.
+   */
+  copyToTexture(src: BufferView, texture: GPUTexture, width: number, rows: number): void {
+    this.endPass();
+    this.commandEncoder().copyBufferToTexture({ buffer: src.buffer, offset: src.byteOffset ?? 0, bytesPerRow: width * 16, rowsPerImage: rows }, { texture }, [width, rows]);
+    if (this.profile) {
+      this.profiled.push({ kernel: "copyToTexture", commands: this.encoder!.finish() });
+      this.encoder = null;
+    }
+  }
+
   /** Uploads CPU data into a buffer, ordered after everything recorded so far (unlike queue.writeBuffer). */
   upload(data: ArrayBufferView, dst: GPUBuffer, dstOffset = 0): void {
     const bytes = Math.ceil(data.byteLength / 4) * 4;

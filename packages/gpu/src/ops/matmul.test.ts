@@ -100,6 +100,29 @@ for (const variant of ["naive", "tiled", "texture"] as const) {
       await checkMatmul({ Z: 2, M: 12, K: 16, N: 8, transA: true, batched: true }, variant, 17);
       await checkMatmul({ Z: 2, M: 12, K: 16, N: 8, transA: true, bShared: true, batched: true }, variant, 18);
     });
+    // N a multiple of 64 and K of 4: the texture kernel copies op(B) into its texture as it is (forward, and
+    // dB = Aᵀ·dC whose op(B) is dC) instead of packing it; K = 67 and transB must still pack.
+    test("op(B) copied as is: 36×68×64, 8×4×128, and the packed 36×67×64 and transB 36×68×64", async () => {
+      await checkMatmul({ Z: 1, M: 36, K: 68, N: 64, batched: false }, variant, 19);
+      await checkMatmul({ Z: 1, M: 8, K: 4, N: 128, batched: false }, variant, 20);
+      await checkMatmul({ Z: 1, M: 36, K: 67, N: 64, batched: false }, variant, 21);
+      await checkMatmul({ Z: 1, M: 36, K: 68, N: 64, transB: true, batched: false }, variant, 22);
+      if (variant === "texture") {
+        // The copy replaces the pack dispatch: one dispatch for the copied product, two for the packed one.
+        const dispatches = (K: number) => {
+          const [a, b] = [Tensor.zeros([36, K]), Tensor.zeros([K, 64])];
+          runtime().poison = false; // poisoning the output would add a fill dispatch
+          const before = runtime().stats.dispatches;
+          matmulForward(a, b, { variant }).dispose();
+          const n = runtime().stats.dispatches - before;
+          runtime().poison = true;
+          a.dispose();
+          b.dispose();
+          return n;
+        };
+        expect([dispatches(68), dispatches(67)]).toEqual([1, 2]);
+      }
+    });
     test("linear with and without bias, (B, T, Cin) input and T = 1", async () => {
       const cases = [[2, 5, 19, 23, true], [2, 5, 19, 23, false], [3, 1, 16, 8, true], [2, 5, 24, 20, true]] as const;
       for (const [B, T, Cin, Cout, withBias] of cases) {

@@ -9,6 +9,9 @@
  * - "tiled"   (kernels/matmul.tiled.wgsl): workgroup-memory tiles + register blocking, for real GPUs.
  * - "texture" (kernels/matmul.pack.wgsl then matmul.texture.wgsl): op(B) packed into an rgba32float
  *             texture every call, op(A) read at workgroup-uniform addresses; the fast path on llvmpipe.
+ *             When op(B)'s rows already are the texture's rows (weights in the forward, dY in dW = Xᵀ·dY)
+ *             a buffer-to-texture copy replaces the pack kernel: in a `tiny` training step (load 5) the 34
+ *             copies took 9 ms against 13 ms for the 17 packs left, and the step 11% less CPU time.
  * `defaultVariant()` picks by adapter. The bias epilogue (for `linear`, in linear.ts) is fused into all three.
  */
 import { record } from "../autograd.ts";
@@ -109,16 +112,27 @@ function scratchTexture(width: number, height: number): GPUTexture {
   const key = `${width}x${height}`;
   let t = scratch.get(key);
   if (!t) {
-    const usage = GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING;
+    const usage = GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST;
     t = runtime().device.createTexture({ size: [width, height], format: "rgba32float", usage, label: `matmul scratch ${key}` });
     scratch.set(key, t);
   }
   return t;
 }
 
+/**
+ * Whether op(B) can be copied into the texture as it is, instead of packed by a kernel: its rows are the
+ * texture's rows (not transposed, one batch, one chunk, one K range) and the copy's alignment rules hold
+ * (rows a multiple of 256 bytes apart, a 16-byte aligned start, whole texels so no zeros are needed).
+ */
+function copiesAsIs(p: MatmulProblem, l: TextureLayout): boolean {
+  return p.sBn === 1 && p.sBk === p.N && (p.sBb === 0 || p.Z === 1) && l.PC === 1 && p.K <= l.H && p.K % 4 === 0 && p.N % 64 === 0 && (p.b.byteOffset ?? 0) % 16 === 0;
+}
+
 function textureDispatch(p: MatmulProblem, l: TextureLayout): void {
   const rt = runtime();
-  const tex = scratchTexture(l.width, l.height).createView();
+  const texture = scratchTexture(l.width, l.height);
+  const tex = texture.createView();
+  const copy = copiesAsIs(p, l);
   const chunking = [l.W, l.H, l.PC, l.QX];
   const Zb = p.sBb === 0 ? 1 : p.Z;
   const form = aLoadForm(p);
@@ -139,7 +153,8 @@ function textureDispatch(p: MatmulProblem, l: TextureLayout): void {
   // K beyond one texture's height: one pack + matmul per H rows, each adding into C after the first.
   for (let k0 = 0; k0 < p.K; k0 += l.H) {
     const kLen = Math.min(l.H, Math.ceil((p.K - k0) / 4) * 4);
-    rt.dispatch({
+    if (copy) rt.copyToTexture(p.b, texture, l.N4, p.K);
+    else rt.dispatch({
       kernel: "matmul.pack",
       bindings: [p.b, tex],
       params: params([p.K, p.N, l.N4, p.sBb, p.sBk, p.sBn, ...chunking, k0]),
