@@ -13,7 +13,7 @@
 // @binding(5) dout: array<f32>, (rows, C), d(loss)/d(out) (read)
 // @binding(6) dx: array<f32>, (rows, C), d(loss)/d(x) (write)
 // @binding(7) partial: array<f32>, (G, 2, C): per-workgroup Σ dout · xhat, then Σ dout (write)
-// Workgroup WG (override, a power of two: 32 on CPU adapters, 64, 128 or 256 on GPUs); dispatch G ≤ 65535 workgroups along x.
+// Workgroup WG (override, a power of two: 8 on CPU adapters, 64, 128 or 256 on GPUs); dispatch G ≤ 65535 workgroups along x.
 // Bindings of `finish` (a separate interface: the same binding numbers name other buffers):
 // @binding(0) params: { rows: u32, C: u32, G: u32 }
 // @binding(1) partialIn: array<f32>, (G, 2, C), `partial` of `main` (read)

@@ -9,7 +9,7 @@
 // @binding(4) out: array<f32>, (rows, C) row-major (write)
 // @binding(5) mean: array<f32>, (rows) (write)
 // @binding(6) rstd: array<f32>, (rows) (write)
-// Workgroup WG (override, a power of two: 32 on CPU adapters, 64, 128 or 256 on GPUs), one row per workgroup; dispatch `rows`
+// Workgroup WG (override, a power of two: 8 on CPU adapters, 64, 128 or 256 on GPUs), one row per workgroup; dispatch `rows`
 // workgroups along x, wrapping into y past 65535 (row = y·65535 + x).
 struct Params { rows: u32, C: u32, eps: f32 }
 @group(0) @binding(0) var<uniform> p: Params;

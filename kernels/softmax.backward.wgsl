@@ -4,7 +4,7 @@
 // @binding(1) y: array<f32>, (rows, C) row-major, the forward output (read)
 // @binding(2) dout: array<f32>, (rows, C), d(loss)/d(y) (read)
 // @binding(3) dx: array<f32>, (rows, C), d(loss)/d(x) (write)
-// Workgroup WG (override, a power of two: 32 on CPU adapters, 64, 128 or 256 on GPUs), one row per workgroup; dispatch `rows`
+// Workgroup WG (override, a power of two: 8 on CPU adapters, 64, 128 or 256 on GPUs), one row per workgroup; dispatch `rows`
 // workgroups along x, wrapping into y past 65535 (row = y·65535 + x).
 struct Params { rows: u32, C: u32 }
 @group(0) @binding(0) var<uniform> p: Params;

@@ -5,7 +5,7 @@
 // @binding(0) params: { rows: u32, C: u32 }   rows = product of the leading dims
 // @binding(1) x: array<f32>, (rows, C) row-major (read)
 // @binding(2) out: array<f32>, (rows, C) row-major (write)
-// Workgroup WG (override, a power of two: 32 on CPU adapters, 64, 128 or 256 on GPUs), one row per workgroup; dispatch `rows`
+// Workgroup WG (override, a power of two: 8 on CPU adapters, 64, 128 or 256 on GPUs), one row per workgroup; dispatch `rows`
 // workgroups along x, wrapping into y past 65535 (row = y·65535 + x).
 struct Params { rows: u32, C: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
