@@ -38,7 +38,7 @@ test.each([
       return rows;
     }),
   );
-  for (const variant of ["block", "ops"] as const) {
+  for (const variant of ["block", "rows", "ops"] as const) {
     const state = new DecodeState(model, 9, 16, variant);
     state.refresh();
     await noGrad(() =>

@@ -2,29 +2,33 @@
  * The GPT forward passes the engine runs, mirroring gpt.ts's math: a batched prefill of right-padded
  * prompts through the training ops (causal attention makes the padding invisible to real positions),
  * which also fills the KV cache, and the one-token decode step on the fused kernels of kernels.ts
- * (per step: embed, L blocks of 1 ("block") or 4 ("ops") dispatches, head; the weights are read from
+ * (per step: embed, L blocks of 1 ("block"), 2 ("rows") or 4 ("ops") dispatches, head; the weights are read from
  * textures packed by `refresh()` once per generate call, the tied head's too where the vocabulary fits a
  * texture). Both return the logits of each row's last position only. Sampling and the sequence
  * bookkeeping are the engine's.
  */
 import { addForward, embeddingForward, geluForward, layerNormForward, linearForward, runtime, Tensor, attentionForward, type BufferView } from "@forno/gpu";
 import type { GPT } from "../gpt.ts";
-import { attendDecode, BLOCK_VEC_WORDS, decodeBlock, decodeLinear, embedRows, fitsTexture, headLogits, kvCacheWrite, META_WORDS, packWeight, packWeightTransposed, weightTexture, type WeightTexture } from "./kernels.ts";
+import { attendDecode, BLOCK_VEC_WORDS, decodeBlock, decodeLinear, decodeMlp, embedRows, fitsTexture, headLogits, kvCacheWrite, META_WORDS, packWeight, packWeightTransposed, weightTexture, type WeightTexture } from "./kernels.ts";
 
 /**
  * How a decode step runs a block: "block", one fused dispatch per block with one workgroup per sequence
- * (few sequences on a CPU adapter, where dispatches dominate), or "ops", four dispatches per block that
- * share each weight load among up to 8 sequences (GPUs, and bigger batches on CPUs). "auto" picks per step.
+ * (few sequences on a CPU adapter, where dispatches dominate); "rows", kvcache.attend then kvcache.mlp,
+ * two dispatches per block that share each weight load among up to 8 sequences but give the MLP only one
+ * workgroup per 8 (more sequences on a CPU adapter, whose few threads that still keeps busy); or "ops",
+ * kvcache.attend and three kvcache.linear dispatches, with workgroups per column block too (GPUs).
+ * "auto" picks per step.
  */
-export type DecodeVariant = "auto" | "block" | "ops";
+export type DecodeVariant = "auto" | "block" | "rows" | "ops";
 
 // Above this many sequences the fused block's unshared weight loads cost more than the dispatches it saves
 // (llvmpipe, tiny preset: see benchmarks/model/generate.bench.ts).
 const BLOCK_MAX_ROWS = 2;
 
-function pickVariant(variant: DecodeVariant, rows: number): "block" | "ops" {
+function pickVariant(variant: DecodeVariant, rows: number): "block" | "rows" | "ops" {
   if (variant !== "auto") return variant;
-  return runtime().info.isCpu && rows <= BLOCK_MAX_ROWS ? "block" : "ops";
+  if (!runtime().info.isCpu) return "ops";
+  return rows <= BLOCK_MAX_ROWS ? "block" : "rows";
 }
 
 interface Block {
@@ -53,7 +57,7 @@ export class DecodeState {
   readonly v: Tensor[] = [];
   /** (slots, V) u32: tokens each slot's sequence generated, for the penalties. */
   readonly counts: Tensor;
-  /** Per layer (13C) f32: the block's vectors packed for kvcache.block (none for the "ops" variant). */
+  /** Per layer (13C) f32: the block's vectors packed for kvcache.block and kvcache.mlp (none for the "ops" variant). */
   private readonly vecs: Tensor[] = [];
   /** (4C) f32 zeros: the bias of models without biases. */
   private readonly zeros: Tensor;
@@ -165,6 +169,7 @@ export class DecodeState {
     this.blocks.forEach((b, l) => {
       if (variant === "block") return decodeBlock(x, meta, this.vecs[l]!, b.packed, this.k[l]!, this.v[l]!, NH);
       const y = attendDecode(x, meta, b.packed[0], this.bias(b.qkvB, 3 * C), b.ln1, this.k[l]!, this.v[l]!, NH); // (rows, C)
+      if (variant === "rows") return decodeMlp(x, y, [b.packed[1], b.packed[2], b.packed[3]], this.vecs[l]!);
       decodeLinear(y, b.packed[1], this.bias(b.projB, C), { epilogue: "residual", out: x });
       const f = decodeLinear(x, b.packed[2], this.bias(b.fcB, 4 * C), { ln: b.ln2, epilogue: "gelu" }); // (rows, 4C)
       decodeLinear(f, b.packed[3], this.bias(b.fc2B, C), { epilogue: "residual", out: x });

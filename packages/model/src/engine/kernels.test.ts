@@ -1,7 +1,7 @@
 import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { initRuntime, runtime, ShapeError, Tensor } from "@forno/gpu";
 import { expectClose, randn } from "@forno/gpu/testing";
-import { attendDecode, decodeLinear, kvCacheWrite, packSampleParams, packWeight, sampleRows, topLogprobRows, weightTexture, type SampleParams } from "./kernels.ts";
+import { attendDecode, BLOCK_VEC_WORDS, decodeLinear, decodeMlp, kvCacheWrite, packSampleParams, packWeight, sampleRows, topLogprobRows, weightTexture, type SampleParams, type WeightTexture } from "./kernels.ts";
 import { attentionDecodeRef, decodeLinearRef, kvCacheWriteRef, logprobRef, sampleDistributionRef, topLogprobsRef, uniformRef } from "./reference.ts";
 
 // llvmpipe shares two cores with other test runs: allow slow steps.
@@ -75,6 +75,29 @@ test("decodeLinear (texture-packed weight) with fused LayerNorm + GELU and with 
   expect(() => packWeight(Tensor.from(w, [N, K]), wT)).toThrow(ShapeError);
   wT.texture.destroy();
   expect(() => kvCacheWrite(Tensor.empty([2, 3, 12]), meta([[0, 0, 1]]), Tensor.empty([2, 4, 4]), Tensor.empty([2, 4, 4]))).toThrow(ShapeError);
+});
+
+test("decodeMlp equals c_proj, ln_2 + c_fc + GELU and mlp c_proj as three decodeLinear calls, bit for bit", async () => {
+  const [rows, C] = [11, 20]; // 11 rows: one full block of 8 and a partial one; C4 = 5, 4C4 = 20 (partial column passes)
+  const x = randn(rows * C, 20, 1.5);
+  const y = randn(rows * C, 21);
+  const shapes: [number, number][] = [[C, C], [C, 4 * C], [4 * C, C]];
+  const w = shapes.map(([K, N], i) => {
+    const t = weightTexture(K, N, `mlp weight ${i}`);
+    packWeight(Tensor.from(randn(K * N, 22 + i, 0.3), [K, N]), t);
+    return t;
+  }) as [WeightTexture, WeightTexture, WeightTexture];
+  const vecs = randn(BLOCK_VEC_WORDS * C, 25); // only c_proj b, ln_2 w and b, c_fc b and mlp c_proj b are read
+  const part = (at: number, n: number) => Tensor.from(vecs.slice(at * C, (at + n) * C));
+  const viaLinear = Tensor.from(x, [rows, C]);
+  decodeLinear(Tensor.from(y, [rows, C]), w[0], part(5, 1), { epilogue: "residual", out: viaLinear });
+  const f = decodeLinear(viaLinear, w[1], part(8, 4), { ln: [part(6, 1), part(7, 1)], epilogue: "gelu" });
+  decodeLinear(f, w[2], part(12, 1), { epilogue: "residual", out: viaLinear });
+  const fused = Tensor.from(x, [rows, C]);
+  decodeMlp(fused, Tensor.from(y, [rows, C]), w, Tensor.from(vecs));
+  expect(Array.from(await fused.read())).toEqual(Array.from(await viaLinear.read()));
+  expect(() => decodeMlp(fused, Tensor.empty([rows, C]), [w[1], w[0], w[2]], Tensor.from(vecs))).toThrow(ShapeError);
+  for (const t of w) t.texture.destroy();
 });
 
 const V = 47;

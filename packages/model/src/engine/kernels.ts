@@ -203,6 +203,34 @@ export function decodeBlock(x: Tensor, meta: Tensor, vecs: Tensor, w: readonly [
   scratch.dispose();
 }
 
+/**
+ * The second half of a decode-step block in one dispatch (kvcache.mlp.wgsl): x (rows, C) += c_proj of the
+ * attention output y (rows, C), then += the MLP of ln_2(x); w = [attn c_proj (C, C), c_fc (C, 4C), mlp
+ * c_proj (4C, C)], vecs (13C) the block's vectors as decodeBlock takes them. One workgroup per R rows, so
+ * for CPU adapters: it computes what three decodeLinear calls do, with the same sums.
+ */
+export function decodeMlp(x: Tensor, y: Tensor, w: readonly [WeightTexture, WeightTexture, WeightTexture], vecs: Tensor): void {
+  const [rows = 0, C = 0] = x.shape;
+  const want: [number, number][] = [[C, C], [C, 4 * C], [4 * C, C]];
+  if (x.shape.length !== 2 || C % 4 !== 0 || vecs.size !== BLOCK_VEC_WORDS * C || w.some((t, i) => t.K !== want[i]![0] || t.N !== want[i]![1])) {
+    throw new ShapeError("decodeMlp", "x (rows, C) with C a multiple of 4, weights (C, C), (C, 4C), (4C, C) and vecs (13C)", [x.shape, vecs.shape]);
+  }
+  expectShape("decodeMlp", y, [rows, C], "attention output y (rows, C)");
+  const f = Tensor.empty([rows, 4 * C]); // (rows, 4C) f32 scratch: the MLP's hidden activations
+  const R = rowBlock(rows);
+  runtime().dispatch({
+    kernel: "kvcache.mlp",
+    reuse: true,
+    defines: { R, CPI: LINEAR_CPI },
+    overrides: { WG: LINEAR_WG },
+    bindings: [x, y, ...w.map((t) => t.view), vecs, f],
+    params: params([rows, C / 4], [LN_EPS]),
+    workgroups: [1, Math.ceil(rows / R)],
+  });
+  // Later uses of the buffer are recorded after this dispatch, so it can go back to the pool now.
+  f.dispose();
+}
+
 /** logits (rows, V) = ln_f(x) · wteᵀ for x (rows, C), C % 4 = 0. */
 export function headLogits(x: Tensor, wte: Tensor, lnw: Tensor, lnb: Tensor): Tensor {
   const [rows = 0, C = 0] = x.shape;
