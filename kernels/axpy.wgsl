@@ -1,12 +1,14 @@
 // axpy: y[i] = y[i] + alpha * x[i], in place. Used to accumulate gradients.
-// @binding(0) params: { n: u32, alpha: f32 }   n = element count
-// @binding(1) x: array<f32>, n elements (read)
-// @binding(2) y: array<f32>, n elements (read-write)
+// @binding(0) params: { n: u32, alpha: f32 }   n = element count, in units of E
+// @binding(1) x: array<E>, n elements (read)
+// @binding(2) y: array<E>, n elements (read-write)
+// Define E: vec4f when the f32 count is a multiple of 4, else f32 (elementwiseGrid in tensor.ts).
 // Workgroup 256; dispatch ceil(n / 256) along x, wrapping into y past 65535 (x stride = 65535 * 256).
+alias E = {{E}};
 struct Params { n: u32, alpha: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<E>;
+@group(0) @binding(2) var<storage, read_write> y: array<E>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

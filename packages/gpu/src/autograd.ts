@@ -6,7 +6,7 @@
  */
 import { GpuError } from "./errors.ts";
 import { bindingChunks, params, runtime } from "./runtime.ts";
-import { linearGrid, setRecordHook, Tensor, type GradNode } from "./tensor.ts";
+import { elementwiseGrid, setRecordHook, Tensor, type GradNode } from "./tensor.ts";
 
 let recording = true;
 let tape: Tensor[] = [];
@@ -55,7 +55,8 @@ export function axpyInPlace(y: Tensor, x: Tensor, alpha = 1): void {
   if (x.size !== y.size) throw new GpuError(`axpy: sizes differ (${x.size} vs ${y.size})`);
   for (const { start, count } of bindingChunks(x.size, 4)) {
     const view = (t: Tensor) => ({ buffer: t.buffer, byteOffset: start * 4, byteLength: count * 4 });
-    runtime().dispatch({ kernel: "axpy", bindings: [view(x), view(y)], params: params([count], [alpha]), workgroups: linearGrid(count) });
+    const g = elementwiseGrid(count);
+    runtime().dispatch({ kernel: "axpy", defines: g.defines, bindings: [view(x), view(y)], params: params([g.units], [alpha]), workgroups: g.workgroups });
   }
 }
 

@@ -78,7 +78,7 @@ test("a validation error surfaces as a KernelError naming the kernel and the ste
   const x = Tensor.zeros([8]);
   const i = Tensor.zeros([8], "i32");
   // axpy binds a read-write buffer; binding the same buffer twice read and read-write is invalid.
-  rt.dispatch({ kernel: "axpy", bindings: [x, x], params: new Uint32Array([8, 0]), workgroups: 1 });
+  rt.dispatch({ kernel: "axpy", defines: { E: "f32" }, bindings: [x, x], params: new Uint32Array([8, 0]), workgroups: 1 });
   let err: unknown;
   try {
     await i.read();

@@ -64,8 +64,9 @@ test("scale, forward and backward", async () => {
   expectClose(await read(x.grad!), ref.scaleBackward(gs, -0.37), 1e-6, 0, "dx");
 });
 
-test("more elements than one grid dimension holds (a bias over 21,846 × 768)", async () => {
-  const [R, C] = [21846, 768]; // 16,777,728 elements > 65,535 · 256
+// C = 769 keeps the kernel on f32 elements: as vec4s the same tensor would fit one grid dimension.
+test("more elements than one grid dimension holds (a bias over 21,846 × 769)", async () => {
+  const [R, C] = [21846, 769]; // 16,799,574 elements > 65,535 · 256
   const bs = randn(C, 5);
   const out = await read(addForward(Tensor.full([R, C], 1), Tensor.from(bs)));
   const expected = ref.addForward(new Float32Array(C).fill(1), bs);

@@ -8,7 +8,7 @@
 import { record } from "../autograd.ts";
 import { ShapeError } from "../errors.ts";
 import { params, runtime } from "../runtime.ts";
-import { linearGrid, Tensor } from "../tensor.ts";
+import { elementwiseGrid, Tensor } from "../tensor.ts";
 import { sumRows } from "./reduce.ts";
 
 /** Throws unless b's shape equals a's or is a suffix of it (the only broadcasting these ops do). */
@@ -25,7 +25,9 @@ function checkBroadcast(op: string, a: Tensor, b: Tensor): void {
 function binary(kernel: "add" | "mul", a: Tensor, b: Tensor): Tensor {
   checkBroadcast(kernel, a, b);
   const out = Tensor.empty(a.shape);
-  runtime().dispatch({ kernel, bindings: [a, b, out], params: params([a.size, Math.max(1, b.size)]), workgroups: linearGrid(a.size) });
+  const nb = Math.max(1, b.size);
+  const g = elementwiseGrid(a.size, nb);
+  runtime().dispatch({ kernel, defines: g.defines, bindings: [a, b, out], params: params([g.units, nb / g.scale]), workgroups: g.workgroups });
   return out;
 }
 
@@ -53,7 +55,8 @@ export function mulBackward(gradOut: Tensor, a: Tensor, b: Tensor): [Tensor, Ten
 export function scaleForward(x: Tensor, s: number): Tensor {
   x.assertDtype("scale", "f32");
   const out = Tensor.empty(x.shape);
-  runtime().dispatch({ kernel: "scale", bindings: [x, out], params: params([x.size], [s]), workgroups: linearGrid(x.size) });
+  const g = elementwiseGrid(x.size);
+  runtime().dispatch({ kernel: "scale", defines: g.defines, bindings: [x, out], params: params([g.units], [s]), workgroups: g.workgroups });
   return out;
 }
 

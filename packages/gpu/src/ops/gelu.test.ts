@@ -16,7 +16,8 @@ const read = async (t: Tensor) => (await t.read()) as Float32Array;
 
 // Forward: f32 exp and products give ~1e-6 relative error. Backward: gelu' crosses 0 near x = −0.75,
 // where only absolute error (~1e-7 · |terms| ≈ 1) means anything, hence atol 1e-6.
-for (const [N, C] of [[1, 1], [7, 13], [33, 769], [15, 130]] as const) {
+// 16×128 runs the vec4 form of the kernels, the others the f32 form.
+for (const [N, C] of [[1, 1], [7, 13], [33, 769], [15, 130], [16, 128]] as const) {
   test(`forward and backward match the float64 reference (${N}×${C})`, async () => {
     const xs = randn(N * C, 11 + N, 2.5);
     const gs = randn(N * C, 12 + N);
@@ -29,18 +30,20 @@ for (const [N, C] of [[1, 1], [7, 13], [33, 769], [15, 130]] as const) {
   });
 }
 
-test("large inputs (±30, ±1e4, ±1e20) stay finite and match the reference", async () => {
-  const xs = new Float32Array([30, -30, 1e4, -1e4, 1e20, -1e20, 0, -3, -5, -10, 5]);
-  const x = Tensor.from(xs);
-  const ones = Tensor.full([xs.length], 1);
-  const y = await read(geluForward(x));
-  const dx = await read(geluBackward(ones, x));
-  expectClose(y, ref.geluForward(xs), 1e-5, 1e-12, "gelu");
-  expectClose(dx, ref.geluBackward(new Float64Array(xs.length).fill(1), xs), 1e-5, 1e-12, "dx");
-  expect([y[2], dx[2]]).toEqual([1e4, 1]);
-  // The kernels clamp exponents at ±80, so the negative tail is ~2e-35·x instead of an underflowed 0.
-  expect(Math.abs(y[3]!)).toBeLessThan(1e-30);
-  expect(Math.abs(dx[3]!)).toBeLessThan(1e-30);
+test("large inputs (±30, ±1e4, ±1e20) stay finite and match the reference, as f32s and as vec4s", async () => {
+  const odd = [30, -30, 1e4, -1e4, 1e20, -1e20, 0, -3, -5, -10, 5];
+  for (const xs of [new Float32Array(odd), new Float32Array([...odd, 0.5])]) {
+    const x = Tensor.from(xs);
+    const ones = Tensor.full([xs.length], 1);
+    const y = await read(geluForward(x));
+    const dx = await read(geluBackward(ones, x));
+    expectClose(y, ref.geluForward(xs), 1e-5, 1e-12, "gelu");
+    expectClose(dx, ref.geluBackward(new Float64Array(xs.length).fill(1), xs), 1e-5, 1e-12, "dx");
+    expect([y[2], dx[2]]).toEqual([1e4, 1]);
+    // The kernels clamp exponents at ±80, so the negative tail is ~2e-35·x instead of an underflowed 0.
+    expect(Math.abs(y[3]!)).toBeLessThan(1e-30);
+    expect(Math.abs(dx[3]!)).toBeLessThan(1e-30);
+  }
 });
 
 test("the reference backward matches finite differences", () => {

@@ -6,13 +6,14 @@
 import { record } from "../autograd.ts";
 import { ShapeError } from "../errors.ts";
 import { params, runtime } from "../runtime.ts";
-import { linearGrid, Tensor } from "../tensor.ts";
+import { elementwiseGrid, Tensor } from "../tensor.ts";
 
 /** x (any shape) f32 → gelu(x), same shape. */
 export function geluForward(x: Tensor): Tensor {
   x.assertDtype("gelu", "f32");
   const out = Tensor.empty(x.shape);
-  runtime().dispatch({ kernel: "gelu", bindings: [x, out], params: params([x.size]), workgroups: linearGrid(x.size) });
+  const g = elementwiseGrid(x.size);
+  runtime().dispatch({ kernel: "gelu", defines: g.defines, bindings: [x, out], params: params([g.units]), workgroups: g.workgroups });
   return out;
 }
 
@@ -20,7 +21,8 @@ export function geluForward(x: Tensor): Tensor {
 export function geluBackward(gradOut: Tensor, x: Tensor): Tensor {
   if (gradOut.size !== x.size) throw new ShapeError("gelu backward", "gradOut shaped like x", [gradOut.shape, x.shape]);
   const dx = Tensor.empty(x.shape);
-  runtime().dispatch({ kernel: "gelu.backward", bindings: [x, gradOut, dx], params: params([x.size]), workgroups: linearGrid(x.size) });
+  const g = elementwiseGrid(x.size);
+  runtime().dispatch({ kernel: "gelu.backward", defines: g.defines, bindings: [x, gradOut, dx], params: params([g.units]), workgroups: g.workgroups });
   return dx;
 }
 
