@@ -52,7 +52,7 @@ async function check(shape: number[], seed: number, xs = randn(shape.reduce((a, 
 }
 
 // 300 rows exceed the backward's 128 workgroups, so each adds several rows into its partials.
-for (const shape of [[1, 1], [7, 13], [33, 769], [3, 5, 130], [300, 67], [2, 4099], [1, 1, 5]]) {
+for (const shape of [[1, 1], [7, 13], [33, 769], [3, 5, 130], [300, 67], [2, 4099], [1, 1, 5], [300, 128]]) {
   test(`forward and backward match the float64 reference ([${shape}])`, async () => {
     await check(shape, shape.reduce((a, b) => a * b, 3));
   });
