@@ -17,7 +17,7 @@
 import { record } from "../autograd.ts";
 import { DtypeError, ShapeError } from "../errors.ts";
 import { params, runtime, type BufferView } from "../runtime.ts";
-import { linearGrid, Tensor } from "../tensor.ts";
+import { elementwiseGrid, linearGrid, Tensor } from "../tensor.ts";
 
 export type MatmulVariant = "naive" | "tiled" | "texture";
 
@@ -250,7 +250,10 @@ export function columnSum(x: Tensor): Tensor {
   x.assertDtype("columnSum", "f32");
   const [R, C] = x.shape as [number, number];
   const out = Tensor.empty([C]); // (C) f32
-  if (C > 0) runtime().dispatch({ kernel: "matmul.sumrows", bindings: [x, out], params: params([R, C]), workgroups: linearGrid(C, 64) });
+  if (C === 0) return out;
+  const g = elementwiseGrid(C);
+  const WG = runtime().info.isCpu ? 8 : 64;
+  runtime().dispatch({ kernel: "matmul.sumrows", defines: g.defines, overrides: { WG }, bindings: [x, out], params: params([R, g.units]), workgroups: linearGrid(g.units, WG) });
   return out;
 }
 
