@@ -1,13 +1,14 @@
 /**
  * The GPT forward passes the engine runs, mirroring gpt.ts's math: a batched prefill of right-padded
- * prompts through the training ops (causal attention makes the padding invisible to real positions),
- * which also fills the KV cache, and the one-token decode step on the fused kernels of kernels.ts
+ * prompts, every position a row of the decode kernels' linears and the training op's causal attention
+ * (which makes the padding invisible to real positions), which also fills the KV cache, and the
+ * one-token decode step on the fused kernels of kernels.ts
  * (per step: embed, L blocks of 1 ("block"), 2 ("rows") or 4 ("ops") dispatches, head; the weights are read from
  * textures packed by `refresh()` once per generate call, the tied head's too where the vocabulary fits a
  * texture). Both return the logits of each row's last position only. Sampling and the sequence
  * bookkeeping are the engine's.
  */
-import { addForward, embeddingForward, geluForward, layerNormForward, linearForward, runtime, Tensor, attentionForward, type BufferView } from "@forno/gpu";
+import { addForward, attentionForward, embeddingForward, runtime, Tensor, type BufferView } from "@forno/gpu";
 import type { GPT } from "../gpt.ts";
 import { attendDecode, BLOCK_VEC_WORDS, decodeBlock, decodeLinear, decodeMlp, embedRows, fitsTexture, headLogits, kvCacheWrite, META_WORDS, packWeight, packWeightTransposed, weightTexture, type WeightTexture } from "./kernels.ts";
 
@@ -129,7 +130,8 @@ export class DecodeState {
 
   /**
    * Runs right-padded prompts (one per cache slot in `slots`) through the model, writes their keys and
-   * values to the cache, and returns the logits of each prompt's last position, (n, V) f32.
+   * values to the cache, and returns the logits of each prompt's last position, (n, V) f32. Reads the
+   * weights `refresh()` packed.
    */
   prefill(prompts: readonly number[][], slots: readonly number[]): Tensor {
     const { nEmbd: C, nHead: NH } = this.model.config;
@@ -143,14 +145,15 @@ export class DecodeState {
     });
     const metaT = Tensor.from(meta, [n, META_WORDS]);
     const pos = Tensor.from(Int32Array.from({ length: T }, (_, t) => t)); // (T) i32
-    let x = addForward(embeddingForward(this.wte, Tensor.from(ids, [n, T])), embeddingForward(this.wpe, pos)); // (n, T, C)
+    // (n·T, C): the residual stream, one row per position, updated in place by the decode kernels.
+    const x = addForward(embeddingForward(this.wte, Tensor.from(ids, [n, T])), embeddingForward(this.wpe, pos)).reshape([n * T, C]);
+    // The decode kernels read the packed weights, all positions as rows (their weight loads shared by 8
+    // rows); only attention is the training op's, causal over each prompt.
+    const variant = pickVariant(this.variant, n * T);
     this.blocks.forEach((b, l) => {
-      const a = layerNormForward(x, b.ln1[0], b.ln1[1]).out;
-      const qkv = linearForward(a, b.qkvW, b.qkvB); // (n, T, 3C)
+      const qkv = decodeLinear(x, b.packed[0], this.bias(b.qkvB, 3 * C), { ln: b.ln1 }).reshape([n, T, 3 * C]);
       kvCacheWrite(qkv, metaT, this.k[l]!, this.v[l]!);
-      x = addForward(x, linearForward(attentionForward(qkv, NH).y, b.projW, b.projB));
-      const m = layerNormForward(x, b.ln2[0], b.ln2[1]).out;
-      x = addForward(x, linearForward(geluForward(linearForward(m, b.fcW, b.fcB)), b.fc2W, b.fc2B));
+      this.mlpHalf(variant === "ops" ? "ops" : "rows", x, attentionForward(qkv, NH).y.reshape([n * T, C]), l);
     });
     const last = Tensor.empty([n, C]); // (n, C) f32: each prompt's last position
     prompts.forEach((q, i) => runtime().copy(x.buffer, (i * T + q.length - 1) * C * 4, last.buffer, i * C * 4, C * 4));
@@ -169,12 +172,19 @@ export class DecodeState {
     this.blocks.forEach((b, l) => {
       if (variant === "block") return decodeBlock(x, meta, this.vecs[l]!, b.packed, this.k[l]!, this.v[l]!, NH);
       const y = attendDecode(x, meta, b.packed[0], this.bias(b.qkvB, 3 * C), b.ln1, this.k[l]!, this.v[l]!, NH); // (rows, C)
-      if (variant === "rows") return decodeMlp(x, y, [b.packed[1], b.packed[2], b.packed[3]], this.vecs[l]!);
-      decodeLinear(y, b.packed[1], this.bias(b.projB, C), { epilogue: "residual", out: x });
-      const f = decodeLinear(x, b.packed[2], this.bias(b.fcB, 4 * C), { ln: b.ln2, epilogue: "gelu" }); // (rows, 4C)
-      decodeLinear(f, b.packed[3], this.bias(b.fc2B, C), { epilogue: "residual", out: x });
+      this.mlpHalf(variant, x, y, l);
     });
     return this.logits(x);
+  }
+
+  /** x (rows, C) += c_proj(y) for the attention output y (rows, C), then += the MLP of ln_2(x), for block l. */
+  private mlpHalf(variant: "rows" | "ops", x: Tensor, y: Tensor, l: number): void {
+    const C = this.model.config.nEmbd;
+    const b = this.blocks[l]!;
+    if (variant === "rows") return decodeMlp(x, y, [b.packed[1], b.packed[2], b.packed[3]], this.vecs[l]!);
+    decodeLinear(y, b.packed[1], this.bias(b.projB, C), { epilogue: "residual", out: x });
+    const f = decodeLinear(x, b.packed[2], this.bias(b.fcB, 4 * C), { ln: b.ln2, epilogue: "gelu" }); // (rows, 4C)
+    decodeLinear(f, b.packed[3], this.bias(b.fc2B, C), { epilogue: "residual", out: x });
   }
 
   /** logits (rows, V) = ln_f(x) · wteᵀ for x (rows, C). */
