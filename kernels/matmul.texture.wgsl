@@ -1,14 +1,16 @@
 // matmul (texture, for llvmpipe): C[z] = op(A)[z] · op(B)[z] (+ bias), op(B) read from an rgba32float
-// texture that matmul.pack.wgsl filled, op(A) read from its storage buffer at workgroup-uniform addresses.
+// texture that matmul.pack.wgsl filled (or a buffer-to-texture copy), op(A) read from its storage buffer at
+// workgroup-uniform addresses.
 //
 // Why this shape (measured on llvmpipe 22.3 / LLVM 15, 256-bit, 2 EPYC cores, 1024³): llvmpipe runs 8
 // invocations per SIMD lane group. A storage-buffer load at a per-lane address becomes a loop of 8 guarded
 // scalar loads (≈2-4.5 GFLOP/s), workgroup memory is the same plus barriers (slower still), while a
 // textureLoad is a real vector gather. A load whose address is uniform across the workgroup (here it
 // depends only on workgroup_id, loop counters and params) is one scalar load broadcast to all lanes. So
-// each workgroup owns TM = 4 rows of C (op(A) loads uniform, nearly free) and each invocation owns
-// TN = 4 texels (16 columns) of op(B), strided by the workgroup size so that lanes fetch neighbouring
-// texels; per k it does 4 gathers and 64 FMAs. Measured (median of 3, noisy shared cores):
+// each workgroup owns TM rows of C (op(A) loads uniform, nearly free) and each invocation owns TN texels
+// (4·TN columns) of op(B), strided by the workgroup size so that lanes fetch neighbouring texels; per k
+// it does TN gathers and 4·TM·TN FMAs. TM×TN is 8×4 now (see 2026-11-28 below); with the kernel written
+// with arrays it was 4×4. Measured then (median of 3, noisy shared cores):
 //   both operands through textures 6.5-11 GFLOP/s; uniform A + storage-buffer B 4.7-9;
 //   uniform A + texture B: TM×TN = 4×1 9.7, 8×1 14, 12×1 15, 16×1 18, 4×2 6.5, 6×2 14, 8×2 17-19,
 //   4×3 13, 4×4 20.6-21.0, 6×4 18, 8×4 9.5, 4×8 17, 16×2 11 (larger blocks spill the 16 ymm registers);
@@ -59,8 +61,11 @@
 // @binding(4) c: array<C_ELEM>, (Z, M, N) row-major, written (C_ELEM = vec4f when N is a multiple of 4)
 // Defines: HAS_BIAS, ACCUMULATE (add to c instead of overwriting it; bias only when false), A_ELEM
 // (vec4f | f32) and LOAD_A, the body of loadA for that element type; C_ELEM and STORE_C likewise (see
-// matmul.ts). Override WG (workgroup size, a multiple of 8 so no lane group is partial).
-// Dispatch (nx, ceil(M / 4), Z) with nx · WG · 4 ≥ N4; kLen is a multiple of 4.
+// matmul.ts); TM and TN; ACCUMULATORS, K_STEP and STORES, the statements of main written out by the host
+// for every accumulator accR_J (row m0 + R, texel column J): declarations, one step of 4 along k
+// (op(A) blocks avG = loadA(.., m0 + 4G, k), texels bJ_KK, then accR_J += avG[R % 4][KK] · bJ_KK), and
+// the guarded store4 calls. Override WG (workgroup size, a multiple of 8 so no lane group is partial).
+// Dispatch (nx, ceil(M / TM), Z) with nx · WG · TN ≥ N4; kLen is a multiple of 4.
 struct Params { M: u32, N: u32, K: u32, N4: u32, sAb: u32, sAm: u32, sAk: u32, W: u32, H: u32, PC: u32, QX: u32, bBatch: u32, k0: u32, kLen: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<{{A_ELEM}}>;
@@ -70,8 +75,8 @@ struct Params { M: u32, N: u32, K: u32, N4: u32, sAb: u32, sAm: u32, sAk: u32, W
 
 const HAS_BIAS = {{HAS_BIAS}};
 const ACCUMULATE = {{ACCUMULATE}};
-const TM = 4u;
-const TN = 4u;
+const TM = {{TM}}u;
+const TN = {{TN}}u;
 override WG: u32 = 64u;
 
 // The 4×4 block of op(A) at rows m0 .. m0 + 3, columns k .. k + 3: column r of the matrix is
@@ -91,33 +96,25 @@ fn store4(row: u32, n: u32, v: vec4f) {
   {{STORE_C}}
 }
 
+// Where texel column `col` of batch z's op(B) starts in the texture: (x, y of its row k0). Columns past N4
+// are clamped: they compute duplicates that are never stored.
+fn texelOrigin(z: u32, col: u32) -> vec2u {
+  let cc = min(col, p.N4 - 1u);
+  let q = (z * p.bBatch) * p.PC + cc / p.W;
+  return vec2u((q % p.QX) * p.W + cc % p.W, (q / p.QX) * p.H);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let z = wid.z;
   let m0 = wid.y * TM;
-  // Columns past N4 are clamped: they compute duplicates that are never stored.
-  var x: array<u32, TN>;
-  var y: array<u32, TN>;
-  for (var j = 0u; j < TN; j++) {
-    let col = min(wid.x * WG * TN + j * WG + lid.x, p.N4 - 1u);
-    let q = (z * p.bBatch) * p.PC + col / p.W;
-    x[j] = (q % p.QX) * p.W + col % p.W;
-    y[j] = (q / p.QX) * p.H;
-  }
-  var acc: array<vec4f, TM * TN>;
+  let zA = z * p.sAb;
+  let rowC = z * p.M;                  // first row of batch z in C
+  let n0 = wid.x * WG * TN + lid.x;    // this invocation's texel columns: n0 + J·WG
+  {{ACCUMULATORS}}
   for (var k = 0u; k < p.kLen; k += 4u) {
-    let av = loadA(z * p.sAb, m0, p.k0 + k);
-    for (var kk = 0u; kk < 4u; kk++) {
-      var bv: array<vec4f, TN>;
-      for (var j = 0u; j < TN; j++) { bv[j] = textureLoad(bt, vec2u(x[j], y[j] + k + kk), 0); }
-      for (var r = 0u; r < TM; r++) {
-        for (var j = 0u; j < TN; j++) { acc[r * TN + j] += av[r][kk] * bv[j]; }
-      }
-    }
+    let ka = p.k0 + k;
+    {{K_STEP}}
   }
-  for (var r = 0u; r < TM; r++) {
-    let m = m0 + r;
-    if (m >= p.M) { break; }
-    for (var j = 0u; j < TN; j++) { store4((z * p.M + m) * p.N, (wid.x * WG * TN + j * WG + lid.x) * 4u, acc[r * TN + j]); }
-  }
+  {{STORES}}
 }

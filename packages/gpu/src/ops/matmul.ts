@@ -138,16 +138,17 @@ function textureDispatch(p: MatmulProblem, l: TextureLayout): void {
   const form = aLoadForm(p);
   const vec4C = p.N % 4 === 0;
   const defines = {
+    ...UNROLLED,
     HAS_BIAS: `${p.bias !== null}`,
     A_ELEM: form === "scalar" ? "f32" : "vec4f",
     LOAD_A: LOAD_A[form],
     C_ELEM: vec4C ? "vec4f" : "f32",
     STORE_C: vec4C ? STORE_C_VEC4 : STORE_C_SCALAR,
   };
-  // 16 columns per invocation. Workgroups split the N4 / 4 invocation columns into as few equal parts
-  // (at most 96 invocations, a multiple of 8) as fit, so a width like 1152 (288 texels) is not rounded
-  // up to 512 columns of duplicated work, and a small N gets a small workgroup rather than idle lanes.
-  const cols = Math.ceil(l.N4 / 4);
+  // TN texels (4·TN columns) per invocation. Workgroups split the N4 / TN invocation columns into as few
+  // equal parts (at most 96 invocations, a multiple of 8) as fit, so a width like 1152 (288 texels) is not
+  // rounded up to 512 columns of duplicated work, and a small N gets a small workgroup rather than idle lanes.
+  const cols = Math.ceil(l.N4 / TN);
   const nx = Math.ceil(cols / 96);
   const WG = Math.ceil(cols / nx / 8) * 8;
   // K beyond one texture's height: one pack + matmul per H rows, each adding into C after the first.
@@ -166,10 +167,31 @@ function textureDispatch(p: MatmulProblem, l: TextureLayout): void {
       overrides: { WG },
       bindings: [p.a, tex, p.bias ?? p.a, p.c],
       params: params([p.M, p.N, p.K, l.N4, p.sAb, p.sAm, p.sAk, ...chunking, Zb === 1 ? 0 : 1, k0, kLen]),
-      workgroups: [nx, Math.ceil(p.M / 4), p.Z],
+      workgroups: [nx, Math.ceil(p.M / TM), p.Z],
     });
   }
 }
+
+// Rows and texel columns of C per invocation of matmul.texture (see its header for the measurements).
+const TM = 8;
+const TN = 4;
+
+/** matmul.texture's main, written out: one variable per accumulator (Mesa keeps arrays in memory). */
+function unrolledMain(tm: number, tn: number): Record<string, string | number> {
+  const rows = [...Array(tm).keys()];
+  const cols = [...Array(tn).keys()];
+  const step: string[] = [];
+  for (let g = 0; g < tm / 4; g++) step.push(`let av${g} = loadA(zA, m0 + ${4 * g}u, ka);`);
+  for (let kk = 0; kk < 4; kk++) {
+    for (const j of cols) step.push(`let b${j}_${kk} = textureLoad(bt, vec2u(t${j}.x, t${j}.y + k + ${kk}u), 0);`);
+    for (const r of rows) for (const j of cols) step.push(`acc${r}_${j} += av${r >> 2}[${r & 3}][${kk}] * b${j}_${kk};`);
+  }
+  const decls = cols.map((j) => `let t${j} = texelOrigin(z, n0 + ${j}u * WG);`);
+  for (const r of rows) for (const j of cols) decls.push(`var acc${r}_${j} = vec4f(0.0);`);
+  const stores = rows.map((r) => `if (m0 + ${r}u < p.M) { ${cols.map((j) => `store4((rowC + m0 + ${r}u) * p.N, (n0 + ${j}u * WG) * 4u, acc${r}_${j});`).join(" ")} }`);
+  return { TM: tm, TN: tn, ACCUMULATORS: decls.join("\n  "), K_STEP: step.join("\n    "), STORES: stores.join("\n  ") };
+}
+const UNROLLED = unrolledMain(TM, TN);
 
 // The two bodies of matmul.texture's store4 (define STORE_C): one aligned vec4, or four guarded scalars.
 const STORE_C_VEC4 = `if (n >= p.N) { return; }
