@@ -78,7 +78,10 @@ export interface GenerateResult {
 }
 
 export interface GenerateOptions {
-  /** Called for each token as soon as no stop sequence can claim it; seqIndex indexes the requests; `top` when asked for. */
+  /**
+   * Called for each token as soon as no stop sequence can claim it; seqIndex indexes the requests; `top` when
+   * asked for. With it, the call gives the event loop a turn before each further chunk of steps (see `run`).
+   */
   onToken?(seqIndex: number, tokenId: number, logprob: number, top?: readonly TokenLogprob[]): void;
   /** Called once per request when it finishes (before the call resolves), with its final result. */
   onFinish?(seqIndex: number, result: GenerateResult): void;
@@ -242,7 +245,12 @@ export class Engine {
       });
     };
     this.state.refresh();
+    let handedOut = false;
     for (;;) {
+      // On a CPU adapter the next chunk's GPU work runs inside its submit, on this thread: an event-loop turn
+      // first lets what the last tokens set off go out (a server's stream writes) instead of waiting for it.
+      if (handedOut && opts.onToken) await new Promise<void>((resolve) => setImmediate(resolve));
+      handedOut = true;
       if (opts.signal?.aborted) {
         for (const s of [...active, ...waiting]) this.finish(s, "cancelled", opts);
         break;
