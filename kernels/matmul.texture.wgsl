@@ -54,13 +54,16 @@
 // q = (z·bBatch)·PC + cc and sits at texel (q % QX · W, q / QX · H). Chunking lets operands wider than
 // maxTextureDimension2D (4096 in compatibility mode) fit, e.g. GPT-2's (768, 50257) lm head.
 // @binding(0) params: { M, N, K, N4, sAb, sAm, sAk, W, H, PC, QX, bBatch, k0, kLen: u32 }
-// @binding(1) a: array<A_ELEM>, read (A_ELEM = vec4f when sAk = 1 and K, sAm, sAb are multiples of 4,
-//             or when sAm = 1 and sAk, sAb are multiples of 4; else f32)
+// @binding(1) a: op(A)'s source, define A_BINDING: its storage buffer, array<A_ELEM>, read (A_ELEM =
+//             vec4f when sAk = 1 and K, sAm, sAb are multiples of 4, or when sAm = 1 and sAk, sAb are
+//             multiples of 4; else f32), or an rgba32float texture holding it as it is laid out in memory
+//             (rows form: texel (k / 4, m) = op(A)[m, k .. k + 3]; columns form: texel (m / 4, k) =
+//             op(A)[m .. m + 3, k]), filled like bt by a copy or matmul.pack; one batch only.
 // @binding(2) bt: texture_2d<f32>, rgba32float, the packed op(B)
 // @binding(3) bias: array<f32>, (N) read; read only when HAS_BIAS (host binds `a` as a placeholder)
 // @binding(4) c: array<C_ELEM>, (Z, M, N) row-major, written (C_ELEM = vec4f when N is a multiple of 4)
-// Defines: HAS_BIAS, ACCUMULATE (add to c instead of overwriting it; bias only when false), A_ELEM
-// (vec4f | f32) and LOAD_A, the body of loadA for that element type; C_ELEM and STORE_C likewise (see
+// Defines: HAS_BIAS, ACCUMULATE (add to c instead of overwriting it; bias only when false), A_BINDING
+// and LOAD_A, the body of loadA for that source; C_ELEM and STORE_C likewise (see
 // matmul.ts); TM and TN; ACCUMULATORS, K_STEP and STORES, the statements of main written out by the host
 // for every accumulator accR_J (row m0 + R, texel column J): declarations, one step of 4 along k
 // (op(A) blocks avG = loadA(.., m0 + 4G, k), texels bJ_KK, then accR_J += avG[R % 4][KK] · bJ_KK), and
@@ -68,7 +71,7 @@
 // Dispatch (nx, ceil(M / TM), Z) with nx · WG · TN ≥ N4; kLen is a multiple of 4.
 struct Params { M: u32, N: u32, K: u32, N4: u32, sAb: u32, sAm: u32, sAk: u32, W: u32, H: u32, PC: u32, QX: u32, bBatch: u32, k0: u32, kLen: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<{{A_ELEM}}>;
+{{A_BINDING}}
 @group(0) @binding(2) var bt: texture_2d<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<{{C_ELEM}}>;
@@ -82,9 +85,13 @@ override WG: u32 = 64u;
 // The 4×4 block of op(A) at rows m0 .. m0 + 3, columns k .. k + 3: column r of the matrix is
 // op(A)[m0 + r, k .. k + 3], zero past K like the texture rows there (rows past M are clamped or read as
 // neighbours: their outputs are never stored). Uniform across the workgroup, so llvmpipe loads once and
-// broadcasts. LOAD_A is one of three bodies (see matmul.ts): four vec4 row loads when op(A) rows are
-// contiguous (A_ELEM vec4f), four vec4 loads along M transposed in registers when op(A) columns are
-// (transA: dW = Xᵀ·dY), or sixteen scalar loads for any strides.
+// broadcasts. LOAD_A is one of five bodies (see matmul.ts): four texel fetches from the op(A) texture
+// along M (rows form) or along K, transposed in registers (columns form: transA, dW = Xᵀ·dY), which cost
+// 12-27% less than the buffer loads below at GPT shapes (unrolled 8×4, process CPU-ms, load 5: 2048×512×128
+// 26.2 → 19.1, 128×2048×512 21.3 → 18.7, 1024×384×1536 96.9 → 83.9; on llvmpipe a uniform buffer load
+// is not much cheaper than a texel gather); or, when op(A) has no texture (batched, too large, any
+// strides), four vec4 row loads from the buffer (rows contiguous, A_ELEM vec4f), four vec4 loads along M
+// transposed in registers (columns contiguous), or sixteen scalar loads.
 fn loadA(zA: u32, m0: u32, k: u32) -> mat4x4f {
   {{LOAD_A}}
 }

@@ -16,9 +16,9 @@ const shapes = [
   { name: "B4 T256 C384", B: 4, T: 256, C: 384, NH: 6 },
 ];
 
-// Both kernel variants on whatever adapter this is: the op picks "rows" on CPU adapters for heads of up to 32
+// Both kernel variants on whatever adapter this is: the op picks "rows" on CPU adapters for heads of up to 64
 // channels (the only ones it compiles for), "tiled" otherwise.
-const ROWS_MAX_HS = 32;
+const ROWS_MAX_HS = 64;
 const rows: Row[] = [];
 for (const { name, B, T, C, NH } of shapes) {
   const fwdFlops = 2 * 2 * B * ((T * (T + 1)) / 2) * C;

@@ -13,7 +13,7 @@ import { linearGrid, Tensor } from "../tensor.ts";
 
 /**
  * - "tiled" (kernels/attention.wgsl, attention.backward.wgsl): one invocation per row, K/V blocks staged
- *   in workgroup memory, one backward dispatch; for real GPUs, and on llvmpipe for heads over 32 channels.
+ *   in workgroup memory, one backward dispatch; for real GPUs, and on llvmpipe for heads over 64 channels.
  * - "rows" (attention.rows.wgsl; attention.delta.wgsl then attention.backward.rows.wgsl, entries dq and
  *   dkv): R rows per invocation in registers (8 for heads of up to 32 channels, 4 up to 64), each loaded
  *   k/v (q/dy) row used by 8·R rows; for llvmpipe, where every load costs tens of multiply-adds (see

@@ -100,15 +100,19 @@ for (const variant of ["naive", "tiled", "texture"] as const) {
       await checkMatmul({ Z: 2, M: 12, K: 16, N: 8, transA: true, batched: true }, variant, 17);
       await checkMatmul({ Z: 2, M: 12, K: 16, N: 8, transA: true, bShared: true, batched: true }, variant, 18);
     });
-    // N a multiple of 64 and K of 4: the texture kernel copies op(B) into its texture as it is (forward, and
-    // dB = Aᵀ·dC whose op(B) is dC) instead of packing it; K = 67 and transB must still pack.
-    test("op(B) copied as is: 36×68×64, 8×4×128, and the packed 36×67×64 and transB 36×68×64", async () => {
-      await checkMatmul({ Z: 1, M: 36, K: 68, N: 64, batched: false }, variant, 19);
-      await checkMatmul({ Z: 1, M: 8, K: 4, N: 128, batched: false }, variant, 20);
-      await checkMatmul({ Z: 1, M: 36, K: 67, N: 64, batched: false }, variant, 21);
-      await checkMatmul({ Z: 1, M: 36, K: 68, N: 64, transB: true, batched: false }, variant, 22);
+    // The texture kernel copies an operand into its texture as it is when its rows allow (N a multiple
+    // of 64 for op(B), op(A)'s memory rows a multiple of 64 wide), else packs it, or (op(A) with K not a
+    // multiple of 4) reads op(A) from its buffer: 36×64×64 copies both, 36×68×64 packs op(A), 64×36×64
+    // transA copies op(A)ᵀ's rows, 8×4×128 packs a 4-wide op(A), 36×67×64 and transB pack op(B).
+    test("operands copied or packed into textures: 36×64×64, 36×68×64, transA 64×36×64, 8×4×128, 36×67×64, transB", async () => {
+      await checkMatmul({ Z: 1, M: 36, K: 64, N: 64, batched: false }, variant, 19);
+      await checkMatmul({ Z: 1, M: 36, K: 68, N: 64, batched: false }, variant, 20);
+      await checkMatmul({ Z: 1, M: 64, K: 36, N: 64, transA: true, batched: false }, variant, 21);
+      await checkMatmul({ Z: 1, M: 8, K: 4, N: 128, batched: false }, variant, 22);
+      await checkMatmul({ Z: 1, M: 36, K: 67, N: 64, batched: false }, variant, 23);
+      await checkMatmul({ Z: 1, M: 36, K: 68, N: 64, transB: true, batched: false }, variant, 24);
       if (variant === "texture") {
-        // The copy replaces the pack dispatch: one dispatch for the copied product, two for the packed one.
+        // A copy replaces a pack dispatch: one dispatch when both operands are copied, two otherwise.
         const dispatches = (K: number) => {
           const [a, b] = [Tensor.zeros([36, K]), Tensor.zeros([K, 64])];
           runtime().poison = false; // poisoning the output would add a fill dispatch
@@ -120,7 +124,7 @@ for (const variant of ["naive", "tiled", "texture"] as const) {
           b.dispose();
           return n;
         };
-        expect([dispatches(68), dispatches(67)]).toEqual([1, 2]);
+        expect([dispatches(64), dispatches(68), dispatches(67)]).toEqual([1, 2, 2]);
       }
     });
     test("linear with and without bias, (B, T, Cin) input and T = 1", async () => {

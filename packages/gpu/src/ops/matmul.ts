@@ -108,8 +108,8 @@ function textureLayout(Zb: number, K: number, N: number, maxDim: number): Textur
 // dispatches in order, so reuse is safe within and across command buffers (it is never a stale cache).
 const scratch = new Map<string, GPUTexture>();
 
-function scratchTexture(width: number, height: number): GPUTexture {
-  const key = `${width}x${height}`;
+function scratchTexture(role: "a" | "b", width: number, height: number): GPUTexture {
+  const key = `${role} ${width}x${height}`;
   let t = scratch.get(key);
   if (!t) {
     const usage = GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST;
@@ -128,20 +128,48 @@ function copiesAsIs(p: MatmulProblem, l: TextureLayout): boolean {
   return p.sBn === 1 && p.sBk === p.N && (p.sBb === 0 || p.Z === 1) && l.PC === 1 && p.K <= l.H && p.K % 4 === 0 && p.N % 64 === 0 && (p.b.byteOffset ?? 0) % 16 === 0;
 }
 
+/**
+ * op(A) in an rgba32float texture as it lies in memory (see matmul.texture.wgsl), copied when its rows
+ * allow, else packed by matmul.pack (op(A) read as a "B" whose rows are A's memory rows); null when the
+ * product is batched over A or A does not fit one texture: loadA then reads the buffer.
+ */
+function aTexture(p: MatmulProblem, form: ALoadForm): { view: GPUTextureView; form: "rows" | "cols" } | null {
+  if (form === "scalar" || (p.sAb !== 0 && p.Z > 1)) return null;
+  const rt = runtime();
+  // rows form: M rows of K; columns form: K rows of M (op(A) = Aᵀ as stored).
+  const [rows, width, rowStride, along] = form === "rows" ? [p.M, p.K, p.sAm, p.sAk] : [p.K, p.M, p.sAk, p.sAm];
+  const maxDim = rt.device.limits.maxTextureDimension2D;
+  const W = Math.ceil(width / 4);
+  if (rows > maxDim || W > maxDim) return null;
+  const texture = scratchTexture("a", W, rows);
+  if (along === 1 && rowStride === width && width % 64 === 0 && (p.a.byteOffset ?? 0) % 16 === 0) rt.copyToTexture(p.a, texture, W, rows);
+  else {
+    const view = texture.createView();
+    rt.dispatch({
+      kernel: "matmul.pack",
+      bindings: [p.a, view],
+      params: params([rows, width, W, 0, rowStride, along, W, rows, 1, 1, 0]),
+      workgroups: [Math.ceil(W / 64), rows, 1],
+    });
+  }
+  return { view: texture.createView(), form };
+}
+
 function textureDispatch(p: MatmulProblem, l: TextureLayout): void {
   const rt = runtime();
-  const texture = scratchTexture(l.width, l.height);
+  const texture = scratchTexture("b", l.width, l.height);
   const tex = texture.createView();
   const copy = copiesAsIs(p, l);
   const chunking = [l.W, l.H, l.PC, l.QX];
   const Zb = p.sBb === 0 ? 1 : p.Z;
   const form = aLoadForm(p);
+  const aTex = aTexture(p, form);
   const vec4C = p.N % 4 === 0;
   const defines = {
     ...UNROLLED,
     HAS_BIAS: `${p.bias !== null}`,
-    A_ELEM: form === "scalar" ? "f32" : "vec4f",
-    LOAD_A: LOAD_A[form],
+    A_BINDING: aTex ? "@group(0) @binding(1) var a: texture_2d<f32>;" : `@group(0) @binding(1) var<storage, read> a: array<${form === "scalar" ? "f32" : "vec4f"}>;`,
+    LOAD_A: aTex ? LOAD_A_TEXTURE[aTex.form] : LOAD_A[form],
     C_ELEM: vec4C ? "vec4f" : "f32",
     STORE_C: vec4C ? STORE_C_VEC4 : STORE_C_SCALAR,
   };
@@ -165,7 +193,8 @@ function textureDispatch(p: MatmulProblem, l: TextureLayout): void {
       kernel: "matmul.texture",
       defines: { ...defines, ACCUMULATE: `${k0 > 0}` },
       overrides: { WG },
-      bindings: [p.a, tex, p.bias ?? p.a, p.c],
+      // Layout "auto" wants every declared binding bound: without a bias, op(B)'s buffer stands in, unread.
+      bindings: [aTex ? aTex.view : p.a, tex, p.bias ?? p.b, p.c],
       params: params([p.M, p.N, p.K, l.N4, p.sAb, p.sAm, p.sAk, ...chunking, Zb === 1 ? 0 : 1, k0, kLen]),
       workgroups: [nx, Math.ceil(p.M / TM), p.Z],
     });
@@ -218,6 +247,18 @@ function aLoadForm(p: MatmulProblem): ALoadForm {
   if (p.sAm === 1 && p.sAk % 4 === 0 && p.sAb % 4 === 0) return "cols";
   return "scalar";
 }
+
+/** loadA bodies reading op(A) from its texture (binding `a` then is a texture_2d<f32>; see matmul.texture.wgsl). */
+const LOAD_A_TEXTURE: Record<"rows" | "cols", string> = {
+  rows: `let kq = k / 4u;
+  let r = min(vec4u(m0) + vec4u(0u, 1u, 2u, 3u), vec4u(p.M - 1u));
+  return mat4x4f(textureLoad(a, vec2u(kq, r.x), 0), textureLoad(a, vec2u(kq, r.y), 0), textureLoad(a, vec2u(kq, r.z), 0), textureLoad(a, vec2u(kq, r.w), 0));`,
+  cols: `let mq = m0 / 4u;
+  let ks = min(vec4u(k) + vec4u(0u, 1u, 2u, 3u), vec4u(p.K - 1u));
+  let z = vec4f(0.0);
+  return transpose(mat4x4f(select(z, textureLoad(a, vec2u(mq, ks.x), 0), k < p.K), select(z, textureLoad(a, vec2u(mq, ks.y), 0), k + 1u < p.K),
+                           select(z, textureLoad(a, vec2u(mq, ks.z), 0), k + 2u < p.K), select(z, textureLoad(a, vec2u(mq, ks.w), 0), k + 3u < p.K)));`,
+};
 
 const LOAD_A: Record<ALoadForm, string> = {
   rows: `let r0 = zA + k;
