@@ -6,7 +6,7 @@
  */
 import { AdamW } from "@forno/gpu";
 import { Rng, type GPT } from "@forno/model";
-import { clippedUpdate, collectRollout, rolloutKl, type RewardFn, type TrainerState } from "./rollout.ts";
+import { clippedUpdate, rolloutKl, rolloutLogprobs, sampleScored, type RewardFn, type TrainerState } from "./rollout.ts";
 import type { SampleOptions, Sampler } from "./sampler.ts";
 
 /** Advantages for rewards laid out as consecutive groups of G: (r − group mean) / (group std + eps), population std. */
@@ -43,10 +43,19 @@ export interface GrpoOptions {
   /** Default 1. */
   gradClip?: number;
   seed?: number;
+  /**
+   * Leave groups whose G rewards are all equal (all right or all wrong) out of the update. Their
+   * advantages are all 0, so they add only the KL term's gradient while costing a full forward and
+   * backward; with a 0/1 checker most groups are such (DAPO's "dynamic sampling" drops them too).
+   * A step where every group is uniform makes no update. Default false.
+   */
+  dropUniformGroups?: boolean;
 }
 
+/** Per step; KL, entropy and length are over the sequences trained on (only mixed groups' when dropping uniform ones). */
 export interface GrpoStats {
   step: number;
+  /** Mean reward over all G·prompts samples. */
   reward: number;
   /** Mean k3 KL per response token during the update. */
   kl: number;
@@ -56,6 +65,18 @@ export interface GrpoStats {
   clipFraction: number;
   policyLoss: number;
   responseLength: number;
+  /** Fraction of groups whose rewards differ (the rest have zero advantage). */
+  mixedGroups: number;
+}
+
+/** Indices of the groups of G consecutive rewards that are not all equal. */
+export function mixedGroupIndices(rewards: readonly number[], G: number): number[] {
+  const out: number[] = [];
+  for (let g = 0; g * G < rewards.length; g++) {
+    const group = rewards.slice(g * G, (g + 1) * G);
+    if (Math.max(...group) !== Math.min(...group)) out.push(g);
+  }
+  return out;
 }
 
 export class GrpoTrainer {
@@ -88,22 +109,29 @@ export class GrpoTrainer {
   async step(prompts: number[][]): Promise<GrpoStats> {
     const step = ++this.steps;
     const G = this.o.groupSize;
-    const r = await collectRollout(this.policy, this.reference, this.sampler, prompts.flatMap((p) => Array<number[]>(G).fill(p)), this.o.sample, this.reward, step);
+    const sampled = await sampleScored(this.sampler, prompts.flatMap((p) => Array<number[]>(G).fill(p)), this.o.sample, this.reward, step);
+    const advantage = groupAdvantages(sampled.scores, G);
+    const mixed = mixedGroupIndices(sampled.scores, G);
+    const update = !this.o.dropUniformGroups || mixed.length > 0;
+    // The sequences to train on: the mixed groups' when dropping uniform ones, else all (also to measure KL on a step with no update).
+    const rows = (this.o.dropUniformGroups && mixed.length > 0 ? mixed : prompts.map((_, g) => g)).flatMap((g) => Array.from({ length: G }, (_, j) => g * G + j));
+    const r = await rolloutLogprobs(this.policy, this.reference, rows.map((i) => sampled.seqs[i]!), rows.map((i) => sampled.scores[i]!));
     const { B, T } = r.batch;
-    const perSeq = groupAdvantages(r.scores, G);
-    const advantages = new Float32Array(B * T).map((_, i) => perSeq[Math.floor(i / T)]! * r.batch.mask[i]!);
-    const u = await clippedUpdate(this.policy, this.opt, r, { advantages }, {
-      step,
-      lr: this.o.lr,
-      epochs: this.o.epochs ?? 1,
-      minibatchSize: this.o.minibatchSize ?? B,
-      clipEps: this.o.clipEps ?? 0.2,
-      klCoef: this.o.klCoef,
-      gradClip: this.o.gradClip ?? 1,
-      randInt: (n) => this.rng.int(n),
-    });
+    const advantages = new Float32Array(B * T).map((_, i) => advantage[rows[Math.floor(i / T)]!]! * r.batch.mask[i]!);
+    const u = update
+      ? await clippedUpdate(this.policy, this.opt, r, { advantages }, {
+          step,
+          lr: this.o.lr,
+          epochs: this.o.epochs ?? 1,
+          minibatchSize: this.o.minibatchSize ?? B,
+          clipEps: this.o.clipEps ?? 0.2,
+          klCoef: this.o.klCoef,
+          gradClip: this.o.gradClip ?? 1,
+          randInt: (n) => this.rng.int(n),
+        })
+      : { kl: 0, clipFraction: 0, policyLoss: 0 };
     const { kl, entropy, responseLength } = rolloutKl(r);
-    const reward = r.scores.reduce((a, s) => a + s, 0) / B;
-    return { step, reward, kl: u.kl, sequenceKl: kl, entropy, clipFraction: u.clipFraction, policyLoss: u.policyLoss, responseLength };
+    const reward = sampled.scores.reduce((a, s) => a + s, 0) / sampled.scores.length;
+    return { step, reward, kl: u.kl, sequenceKl: kl, entropy, clipFraction: u.clipFraction, policyLoss: u.policyLoss, responseLength, mixedGroups: mixed.length / prompts.length };
   }
 }

@@ -3,7 +3,7 @@ import { expectClose } from "@forno/gpu/testing";
 import { bestOfN, majority, majorityVote } from "./best-of-n.ts";
 import { dpoRewards } from "./dpo.ts";
 import { assertFinite, NonFiniteError, PreferenceDataError } from "./errors.ts";
-import { groupAdvantages, k3 } from "./grpo.ts";
+import { groupAdvantages, k3, mixedGroupIndices } from "./grpo.ts";
 import { AdaptiveKlController, gae, whiten } from "./ppo.ts";
 import { parsePreferenceLine } from "./preferences.ts";
 import type { Sampler } from "./sampler.ts";
@@ -33,6 +33,11 @@ test("GRPO group advantages and the k3 estimator", () => {
   expect(k3(-1.3, -1.3)).toBe(0);
   expectClose([k3(0, Math.log(0.5))], [0.5 - Math.log(0.5) - 1], 1e-12, 0, "k3");
   expect(k3(-2, -1)).toBeGreaterThan(0);
+});
+
+test("GRPO's mixed groups are those whose rewards differ", () => {
+  expect(mixedGroupIndices([1, 0, 0, 0, 1, 1, 0, 0, 0, 0.5, 0.5, 0.5], 3)).toEqual([0, 1]);
+  expect(mixedGroupIndices([1, 1, 0, 0, 0.2, 0.2], 2)).toEqual([]);
 });
 
 test("the adaptive KL controller raises β above target KL and lowers it below", () => {

@@ -55,10 +55,21 @@ export async function collectRollout(
   step: number,
   valueHead?: ScalarHead,
 ): Promise<Rollout> {
+  const { seqs, scores } = await sampleScored(sampler, prompts, sample, reward, step);
+  return rolloutLogprobs(policy, reference, seqs, scores, valueHead);
+}
+
+/** A response per prompt and its score; throws NonFiniteError on a NaN/inf reward. */
+export async function sampleScored(sampler: Sampler, prompts: number[][], sample: SampleOptions, reward: RewardFn, step: number): Promise<{ seqs: Sequence[]; scores: number[] }> {
   const { tokens } = await sampler(prompts, sample);
   const seqs = prompts.map((prompt, i) => ({ prompt, response: tokens[i]! }));
   const scores = await reward(seqs);
   assertFinite("reward", step, scores);
+  return { seqs, scores };
+}
+
+/** The rollout of scored sequences: the policy's and the reference's log-probs (no gradient, read back once). */
+export async function rolloutLogprobs(policy: GPT, reference: GPT, seqs: Sequence[], scores: number[], valueHead?: ScalarHead): Promise<Rollout> {
   const batch = packSequences(seqs);
   const [oldLogp, entropy, refLogp, values] = await noGrad(() =>
     scope(async () => {
