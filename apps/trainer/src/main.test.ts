@@ -51,7 +51,8 @@ test("the smoke pipeline runs every stage and writes the report, plot, metrics a
   const pipelineReport = readFileSync(join(run, "report.md"), "utf8");
   expect(pipelineReport).toContain("## Accuracy on held-out arithmetic");
   expect(pipelineReport).toMatch(/\| SFT \| step by step \| \d+\.\d% \(\d+\/4\) \|/);
-  for (const row of ["SFT | best of 2 by reward model", "SFT | majority of 2 samples", "PPO | direct", "GRPO | direct", "DPO | direct"]) expect(pipelineReport).toContain(`| ${row} |`);
+  for (const row of ["SFT | best of 2 by reward model (direct)", "SFT | majority of 2 samples (direct)", "PPO | direct", "GRPO | step by step", "DPO | direct"]) expect(pipelineReport).toContain(`| ${row} |`);
+  expect(pipelineReport).toMatch(/## RL against SFT, same format and problems[^]*\| GRPO \| step by step \| 4 \| \d+\.\d% \| \d+\.\d% \| [+−]\d+\.\d ± \d+\.\d \| (better|worse|no clear difference) \|/);
   expect(readFileSync(join(run, "reward", "report.md"), "utf8")).toMatch(/arithmetic \(right vs near miss\) \| 200 \| \d+\.\d%/);
   expect(pipelineReport).toMatch(/## Reward model: held-out pairwise accuracy[^]*\| HH-RLHF[^|]*\| \d+ \| \d+\.\d% ± \d+\.\d \| (at|above|below) chance \|/);
 

@@ -3,7 +3,7 @@
  * unless flags override them. `tiny` is the default pipeline; `smoke` is the same pipeline in a few steps,
  * for tests and a quick check that everything runs.
  */
-import type { ArithmeticOptions, MixRatios, PresetName, TrainSettings } from "@forno/model";
+import type { ArithmeticOptions, ChatPromptStyle, MixRatios, PresetName, TrainSettings } from "@forno/model";
 import { UsageError, type Options } from "./args.ts";
 
 export interface RunPreset {
@@ -40,6 +40,12 @@ export interface RlSettings {
   groupSize: number;
   grpoLr: number;
   grpoKl: number;
+  /** leave groups whose answers are all right or all wrong out of GRPO's update (GrpoOptions.dropUniformGroups) */
+  grpoDropUniform: boolean;
+  /** sampling temperature of GRPO's rollouts */
+  grpoTemperature: number;
+  /** how GRPO asks its problems: problem i in grpoFormats[i % length] (eval reports GRPO in each) */
+  grpoFormats: ChatPromptStyle[];
   ppoSteps: number;
   ppoPrompts: number;
   ppoLr: number;
@@ -48,17 +54,21 @@ export interface RlSettings {
   ppoTargetKl: number;
   /** responses over which the controller may move β by up to 20% (Ziegler et al. use 10,000 over long runs) */
   ppoKlHorizon: number;
+  /** how PPO asks its arithmetic problems, as grpoFormats */
+  ppoFormats: ChatPromptStyle[];
   /** candidates per prompt for best-of-N in the evaluation */
   bestOf: number;
+  /** held-out problems for the evaluation's greedy SFT and RL rows, compared like for like (at least evalProblems) */
+  compareProblems: number;
   checkpointEvery: number;
 }
 
 const rlTiny: RlSettings = {
   rewardSteps: 150, rewardBatch: 16, rewardLr: 3e-4,
   dpoSteps: 60, dpoBatch: 16, dpoLr: 2e-4, dpoBeta: 0.1,
-  grpoSteps: 40, grpoPrompts: 8, groupSize: 8, grpoLr: 1e-4, grpoKl: 0.1,
-  ppoSteps: 30, ppoPrompts: 16, ppoLr: 5e-5, ppoKl: 0.2, ppoTargetKl: 1, ppoKlHorizon: 32,
-  bestOf: 8, checkpointEvery: 20,
+  grpoSteps: 40, grpoPrompts: 8, groupSize: 8, grpoLr: 1e-4, grpoKl: 0.1, grpoTemperature: 1, grpoDropUniform: false, grpoFormats: ["step-by-step"],
+  ppoSteps: 30, ppoPrompts: 16, ppoLr: 5e-5, ppoKl: 0.2, ppoTargetKl: 1, ppoKlHorizon: 32, ppoFormats: ["direct"],
+  bestOf: 8, compareProblems: 400, checkpointEvery: 20,
 };
 
 const pretrainTiny: TrainSettings = {
@@ -91,7 +101,7 @@ const smokeSettings: TrainSettings = { ...pretrainTiny, steps: 8, batchSize: 4, 
 export const RUN_PRESETS: Record<string, RunPreset> = {
   tiny,
   smoke: { model: "tiny", settings: smokeSettings, sft: { ...smokeSettings, seqLen: 96, steps: 6, evalEvery: 3, checkpointEvery: 3 }, sftMix: 400, sftRatios: tiny.sftRatios, sftSlot: tiny.sftSlot, evalProblems: 4, task: tiny.task,
-    rl: { ...rlTiny, rewardSteps: 3, rewardBatch: 4, dpoSteps: 2, dpoBatch: 4, grpoSteps: 2, grpoPrompts: 2, groupSize: 2, ppoSteps: 2, ppoPrompts: 2, bestOf: 2, checkpointEvery: 2 } },
+    rl: { ...rlTiny, rewardSteps: 3, rewardBatch: 4, dpoSteps: 2, dpoBatch: 4, grpoSteps: 2, grpoPrompts: 2, groupSize: 2, ppoSteps: 2, ppoPrompts: 2, bestOf: 2, compareProblems: 4, checkpointEvery: 2 } },
   small: { ...tiny, model: "small", settings: { ...pretrainTiny, steps: 1000, batchSize: 8, seqLen: 256, lr: 1e-3, minLr: 1e-4, warmupSteps: 50 } },
 };
 

@@ -13,7 +13,7 @@ import { UsageError, type Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { Progress } from "../progress.ts";
 import { runPaths } from "../run-dir.ts";
-import { loadSftPolicy, problemPrompt, trainProblems } from "./rl-common.ts";
+import { formatOf, loadSftPolicy, problemPrompt, resolveRl, responseBudget, trainProblems } from "./rl-common.ts";
 import { readStorePrompts } from "./feedback-store.ts";
 import { StageRun } from "./stage-run.ts";
 
@@ -28,7 +28,7 @@ export function runRewardModel(opts: Options): { rm: RewardModel; dir: string } 
 
 export async function ppoStage(opts: Options): Promise<PpoStats[]> {
   const preset = resolvePreset(opts);
-  const rl = preset.rl;
+  const rl = resolveRl(opts);
   const steps = Number(opts.steps ?? rl.ppoSteps);
   const policy = await loadSftPolicy(opts, "ppo");
   const { rm, dir: rmDir } = runRewardModel(opts);
@@ -39,12 +39,13 @@ export async function ppoStage(opts: Options): Promise<PpoStats[]> {
   const problems = trainProblems(steps * rl.ppoPrompts, 900, preset.task);
   const store = await readStorePrompts(opts, "ppo");
   if (opts["db-only"] && !store) throw new UsageError("ppo --db-only: give --from-db too (the store whose prompts to answer)");
-  const maxNew = 8;
+  const asked = problems.map((p, i) => problemPrompt(policy.tokenizer, p, formatOf(rl.ppoFormats, i)));
+  const maxNew = responseBudget(rl.ppoFormats, asked, policy.config.contextLength);
   const storePrompts = (store?.prompts ?? []).map((messages) => renderPrompt(policy.tokenizer, { messages }).slice(-(policy.config.contextLength - maxNew)));
   /** The step's arithmetic problems; with --from-db the second half (all with --db-only) are the store's prompts in turn. */
   const stepPrompts = (step: number): number[][] => {
     const n = rl.ppoPrompts;
-    const arithmetic = problems.slice((step - 1) * n, step * n).map((p) => problemPrompt(policy.tokenizer, p));
+    const arithmetic = asked.slice((step - 1) * n, step * n);
     if (!store) return arithmetic;
     const own = opts["db-only"] ? 0 : Math.ceil(n / 2);
     return [...arithmetic.slice(0, own), ...Array.from({ length: n - own }, (_, i) => storePrompts[((step - 1) * n + i) % storePrompts.length]!)];
@@ -66,7 +67,7 @@ export async function ppoStage(opts: Options): Promise<PpoStats[]> {
     if (!resumed.extra.trainer) throw new UsageError(`ppo: ${resumed.dir} has no trainer state (written before ppo checkpoints kept it); rerun without --resume`);
     trainer.restore(resumed.extra.trainer as TrainerState);
   }
-  console.log(`ppo: from ${policy.from}, reward model ${rmDir}${resumed ? ` (resuming at step ${resumed.step})` : ""}; ${steps} steps of ${rl.ppoPrompts} prompts (${store ? `${opts["db-only"] ? "" : "arithmetic + "}${store.prompts.length} rated prompts from ${store.where}` : "arithmetic"}); adaptive KL from β ${rl.ppoKl} (target ${rl.ppoTargetKl})`);
+  console.log(`ppo: from ${policy.from}, reward model ${rmDir}${resumed ? ` (resuming at step ${resumed.step})` : ""}; ${steps} steps of ${rl.ppoPrompts} prompts (${store ? `${opts["db-only"] ? "" : "arithmetic + "}${store.prompts.length} rated prompts from ${store.where}` : "arithmetic"}, asked ${rl.ppoFormats.join(" / ")}); adaptive KL from β ${rl.ppoKl} (target ${rl.ppoTargetKl})`);
   const bar = new Progress({ label: "ppo", total: steps, unit: "steps" });
   const all: PpoStats[] = [];
   try {
@@ -75,7 +76,7 @@ export async function ppoStage(opts: Options): Promise<PpoStats[]> {
       all.push(stats);
       run.log({ ...stats });
       bar.update(step, { reward: stats.reward, kl: stats.kl, beta: stats.beta });
-      if (step % rl.checkpointEvery === 0 || step === steps) await run.save(step, { model, opt: trainer.opt, head: { file: VALUE_HEAD_FILE, head: trainer.valueHead }, rng: { sampler: samplerRng }, extra: { trainer: trainer.state() }, tokenizerDir: policy.tokenizerDir });
+      if (step % rl.checkpointEvery === 0 || step === steps) await run.save(step, { model, opt: trainer.opt, head: { file: VALUE_HEAD_FILE, head: trainer.valueHead }, rng: { sampler: samplerRng }, extra: { trainer: trainer.state(), formats: rl.ppoFormats }, tokenizerDir: policy.tokenizerDir });
     }
   } finally {
     engine.dispose(); // its KV cache and decode textures

@@ -4,13 +4,58 @@
  * wrong one). Stage directories and checkpoints are `stage-run.ts`'s job.
  */
 import {
-  directAnswer, isArithmeticCorrect, latestCheckpoint, loadCheckpoint, questionText, Rng, sampleProblem,
-  type ArithmeticOptions, type ArithmeticProblem, type GPTConfig,
+  chatPromptIds, directAnswer, isArithmeticCorrect, latestCheckpoint, loadCheckpoint, questionText, Rng, sampleProblem,
+  type ArithmeticOptions, type ArithmeticProblem, type ChatPromptStyle, type GPTConfig,
 } from "@forno/model";
 import type { PreferencePair, Sequence } from "@forno/rl";
-import { loadTokenizer, renderPrompt, ROLE_TOKENS, type Tokenizer } from "@forno/tokenizer";
+import { loadTokenizer, ROLE_TOKENS, type Tokenizer } from "@forno/tokenizer";
 import { UsageError, type Options } from "../args.ts";
+import { resolvePreset, type RlSettings } from "../presets.ts";
 import { runPaths } from "../run-dir.ts";
+
+const STYLES: readonly ChatPromptStyle[] = ["direct", "step-by-step"];
+
+/**
+ * The preset's RL settings with any `--<setting>` flag applied (e.g. `--grpoPrompts 16`,
+ * `--grpoFormats step-by-step,direct`), so experiments need no preset edits.
+ */
+export function resolveRl(opts: Options): RlSettings {
+  const rl = { ...resolvePreset(opts).rl };
+  for (const key of Object.keys(rl) as (keyof RlSettings)[]) {
+    const raw = opts[key];
+    if (raw === undefined) continue;
+    if (key === "grpoFormats" || key === "ppoFormats") {
+      const styles = String(raw).split(",").map((s) => s.trim());
+      const bad = styles.find((s) => !STYLES.includes(s as ChatPromptStyle));
+      if (bad !== undefined) throw new UsageError(`--${key}: unknown format '${bad}'; expected a comma-separated list of ${STYLES.join(", ")}`);
+      rl[key] = styles as ChatPromptStyle[];
+      continue;
+    }
+    if (key === "grpoDropUniform") {
+      if (typeof raw !== "boolean") throw new UsageError(`--${key} must be true or false, got '${raw}'`);
+      rl[key] = raw;
+      continue;
+    }
+    const v = Number(raw);
+    if (!Number.isFinite(v) || v < 0) throw new UsageError(`--${key} must be a non-negative number, got '${raw}'`);
+    (rl as Record<string, unknown>)[key] = v;
+  }
+  return rl;
+}
+
+/**
+ * The formats an RL checkpoint was trained in, from its state metadata (`extra.formats`, written by the
+ * grpo and ppo stages); checkpoints without them (DPO's, older runs') trained on direct answers only.
+ */
+export function trainedFormats(metadata: Record<string, unknown> | undefined): ChatPromptStyle[] {
+  const formats = (metadata?.extra as { formats?: unknown } | undefined)?.formats;
+  return Array.isArray(formats) && formats.length > 0 && formats.every((f) => STYLES.includes(f)) ? (formats as ChatPromptStyle[]) : ["direct"];
+}
+
+/** The format problem i is asked in: formats[i % length]. */
+export function formatOf(formats: readonly ChatPromptStyle[], i: number): ChatPromptStyle {
+  return formats[i % formats.length]!;
+}
 
 export interface Policy {
   config: GPTConfig;
@@ -36,8 +81,20 @@ export function trainProblems(n: number, seed: number, task: ArithmeticOptions):
   return Array.from({ length: n }, () => sampleProblem(rng, task, "train"));
 }
 
-export function problemPrompt(tok: Tokenizer, p: ArithmeticProblem): number[] {
-  return renderPrompt(tok, { messages: [{ role: "user", content: questionText(p) }] });
+/**
+ * Response tokens an answer needs at most in each style: a number and the end token, or the worked
+ * columns of a 1–3 digit sum and "Answer: N" (about 20–45 tokens with the tiny tokenizer).
+ */
+const ANSWER_TOKENS: Record<ChatPromptStyle, number> = { direct: 8, "step-by-step": 64 };
+
+/** Response tokens to sample for prompts asked in `formats`: what the answers need, within the model's context. */
+export function responseBudget(formats: readonly ChatPromptStyle[], prompts: readonly number[][], contextLength: number): number {
+  return Math.min(Math.max(...formats.map((f) => ANSWER_TOKENS[f])), contextLength - Math.max(...prompts.map((p) => p.length)));
+}
+
+/** The chat prompt for a problem, asked directly or with the step-by-step hint (as SFT and eval ask). */
+export function problemPrompt(tok: Tokenizer, p: ArithmeticProblem, style: ChatPromptStyle = "direct"): number[] {
+  return chatPromptIds(tok, questionText(p), style);
 }
 
 /** Reward 1 for a correct answer, 0 otherwise, read from the response text up to <|assistant_end|>. */
