@@ -125,10 +125,10 @@ export function attentionForward(qkv: Tensor, NH: number, variant?: AttentionVar
     runtime().dispatch({
       kernel: "attention.rows",
       defines: rowsDefines(d, s.defines, {
-        ROWS_INIT: (r) => `var row${r} = rowInit(q0 + ${r}u * WG + lid, head0);`,
+        ROWS_INIT: (r) => `rowInit(${r}u, q0 + ${r}u * WG + lid, head0);`,
         // Rows that are all before k0 skip the step (a workgroup-uniform branch).
-        ROWS_STEP: (r) => `if (k0 < q0 + ${r + 1}u * WG) { rowStep(&row${r}, k0, &k, &v); }`,
-        ROWS_STORE: (r) => `rowStore(&row${r}, bh, yRow0);`,
+        ROWS_STEP: (r) => `if (k0 < q0 + ${r + 1}u * WG) { rowStep(${r}u, k0); }`,
+        ROWS_STORE: (r) => `rowStore(${r}u, bh, yRow0);`,
       }),
       overrides: { WG: ROWS_WG },
       bindings: [qkv, y, lse],
