@@ -39,6 +39,8 @@ export interface RlSettings {
   grpoPrompts: number;
   groupSize: number;
   grpoLr: number;
+  /** steps of linear learning-rate warmup at the start of GRPO */
+  grpoWarmup: number;
   grpoKl: number;
   /** leave groups whose answers are all right or all wrong out of GRPO's update (GrpoOptions.dropUniformGroups) */
   grpoDropUniform: boolean;
@@ -66,7 +68,7 @@ export interface RlSettings {
 const rlTiny: RlSettings = {
   rewardSteps: 150, rewardBatch: 16, rewardLr: 3e-4,
   dpoSteps: 60, dpoBatch: 16, dpoLr: 2e-4, dpoBeta: 0.1,
-  grpoSteps: 40, grpoPrompts: 8, groupSize: 8, grpoLr: 1e-4, grpoKl: 0.1, grpoTemperature: 1, grpoDropUniform: false, grpoFormats: ["step-by-step"],
+  grpoSteps: 40, grpoPrompts: 8, groupSize: 8, grpoLr: 1e-4, grpoWarmup: 0, grpoKl: 0.1, grpoTemperature: 1, grpoDropUniform: false, grpoFormats: ["step-by-step"],
   ppoSteps: 30, ppoPrompts: 16, ppoLr: 5e-5, ppoKl: 0.2, ppoTargetKl: 1, ppoKlHorizon: 32, ppoFormats: ["direct"],
   bestOf: 8, compareProblems: 400, checkpointEvery: 20,
 };

@@ -32,6 +32,8 @@ export interface GrpoOptions {
   /** G: samples per prompt. */
   groupSize: number;
   lr: number;
+  /** Steps over which the learning rate ramps linearly from lr/warmupSteps to lr (Adam's first steps are the noisiest); default 0. */
+  warmupSteps?: number;
   /** Default 1 (the ratio then stays 1 and clipping guards only repeated passes). */
   epochs?: number;
   /** Sequences per minibatch; default all of a step's. */
@@ -121,7 +123,7 @@ export class GrpoTrainer {
     const u = update
       ? await clippedUpdate(this.policy, this.opt, r, { advantages }, {
           step,
-          lr: this.o.lr,
+          lr: this.o.lr * Math.min(1, step / Math.max(1, this.o.warmupSteps ?? 0)),
           epochs: this.o.epochs ?? 1,
           minibatchSize: this.o.minibatchSize ?? B,
           clipEps: this.o.clipEps ?? 0.2,

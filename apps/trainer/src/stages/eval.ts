@@ -39,6 +39,21 @@ function loadModel(dir: string | null, what: string): { model: GPT; dir: string;
   return { model: new GPT(ck.config, new Map([...ck.params].map(([k, v]) => [k, v.data]))), dir, tokenizerDir: ck.tokenizerDir };
 }
 
+/**
+ * `count` distinct held-out problems, drawn from seeds seed, seed + 1, … in order (so a shorter list is a
+ * prefix of a longer one). Distinct, because the split is small (about 1,500 problems for 1–2 digits,
+ * one-digit ones drawn often) and repeats would count one answer twice and shrink the standard errors.
+ */
+function heldOutProblems(count: number, seed: number, task: ArithmeticOptions): ArithmeticProblem[] {
+  const out = new Map<string, ArithmeticProblem>();
+  for (let i = 0; out.size < count; i++) {
+    if (i > 100 * count) throw new UsageError(`eval: the held-out split has fewer than ${count} distinct problems for this task; ask for fewer with --problems / --compareProblems`);
+    const p = sampleProblem(Rng.fromSeed(seed + i), task, "eval");
+    out.set(questionText(p), p);
+  }
+  return [...out.values()];
+}
+
 /** evaluateTask with arithmetic checking, keeping which problems were answered right. */
 async function scored<Prompt>(model: string, prompting: string, o: Omit<EvaluateTaskOptions<ArithmeticProblem, Prompt>, "check">): Promise<Row> {
   const right: boolean[] = [];
@@ -144,7 +159,7 @@ export async function evalStage(opts: Options): Promise<Row[]> {
   const n = Number(opts.problems ?? preset.evalProblems);
   const seed = 2024;
   // Greedy chat rows (SFT and RL, the like-for-like pairs) use more problems than the sampling-heavy rows: a smaller standard error at little cost.
-  const wide = Array.from({ length: Math.max(n, resolveRl(opts).compareProblems) }, (_, i) => sampleProblem(Rng.fromSeed(seed + i), preset.task, "eval"));
+  const wide = heldOutProblems(Math.max(n, resolveRl(opts).compareProblems), seed, preset.task);
   const problems = wide.slice(0, n);
   const digits = `${preset.task.minDigits ?? 2}–${preset.task.maxDigits ?? 3} digit`;
   const base = loadModel(latestCheckpoint(paths.pretrain), "pretrain");
@@ -170,7 +185,7 @@ export async function evalStage(opts: Options): Promise<Row[]> {
     `- run: \`${paths.root}\``,
     `- device: ${runtime().info.description} (${runtime().info.backend})`,
     `- base model: \`${base.dir}\`; SFT model: \`${sft.dir}\``,
-    `- evaluation: held-out arithmetic problems (a hash split keeps them out of all training data), ${counts}; greedy decoding except where a row samples; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    `- evaluation: distinct held-out arithmetic problems (a hash split keeps them out of all training data), ${counts}; greedy decoding except where a row samples; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
     "",
     "## Held-out loss per stage",
     "",

@@ -34,6 +34,7 @@ export async function grpoStage(opts: Options): Promise<GrpoStats[]> {
     sample: { maxNewTokens: responseBudget(rl.grpoFormats, prompts, policy.config.contextLength), temperature: rl.grpoTemperature, stopIds: [end] },
     groupSize: rl.groupSize,
     lr: Number(opts.lr ?? rl.grpoLr),
+    warmupSteps: rl.grpoWarmup,
     klCoef: rl.grpoKl,
     seed: 21,
     dropUniformGroups: rl.grpoDropUniform,
