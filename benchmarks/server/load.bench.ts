@@ -6,8 +6,8 @@
  * sooner; seeds make both paths generate the same tokens), stored in SQLite like any completion.
  * Both paths are warmed at every concurrency first (pipeline compiles), then measured in turns, engine and
  * server alternately (which goes first alternates too), several turns per concurrency, so load from other
- * work on a shared machine hits both alike; 1 client gets more turns, as its turns are short and its
- * overhead is a goal. Reports the median tokens/s over the turns, request latency p50/p99 and time to first
+ * work on a shared machine hits both alike; at 1 client, whose overhead is a goal, the two paths' requests
+ * alternate one by one within a pair of turns, and there are more turns. Reports the median tokens/s over the turns, request latency p50/p99 and time to first
  * token p50 over all their requests, and errors; then the server's overhead at 1 client and its aggregate
  * tokens/s at 32 clients over 1 (the issue's goals: ≤ 10% and ≥ 4×).
  */
@@ -79,11 +79,11 @@ function row(path: string, clients: number, turns: Turn[]): Row {
   };
 }
 
-/** The engine alone: each round sends every client's next request in one generate call. */
-async function engineLoad(engine: Engine, clients: number, each: number, maxTokens = NEW): Promise<Turn> {
+/** The engine alone: each round sends every client's next request (requests `first` .. `first + each − 1`) in one generate call. */
+async function engineLoad(engine: Engine, clients: number, each: number, maxTokens = NEW, first = 0): Promise<Turn> {
   const samples: Sample[] = [];
   const t0 = performance.now();
-  for (let i = 0; i < each; i++) {
+  for (let i = first; i < first + each; i++) {
     const start = performance.now();
     const first: number[] = [];
     const reqs: GenerateRequest[] = Array.from({ length: clients }, (_, c) => ({ prompt: promptOf(c), maxTokens, temperature: 1, seed: seedOf(c, i) }));
@@ -129,13 +129,13 @@ async function streamOnce(base: URL, client: number, i: number, maxTokens: numbe
   return { ms, ttftMs: ttftMs < 0 ? ms : ttftMs, tokens };
 }
 
-async function serverLoad(base: URL, clients: number, each: number, maxTokens = NEW): Promise<Turn> {
+async function serverLoad(base: URL, clients: number, each: number, maxTokens = NEW, first = 0): Promise<Turn> {
   const samples: Sample[] = [];
   let errors = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
-      for (let i = 0; i < each; i++) {
+      for (let i = first; i < first + each; i++) {
         try {
           samples.push(await streamOnce(base, c, i, maxTokens));
         } catch (err) {
@@ -163,6 +163,26 @@ while (!/listening on (\S+)/.test(out)) {
 }
 const base = new URL(/listening on (\S+)/.exec(out)![1]!);
 
+/**
+ * 1 client: the two paths' requests alternate one by one (which goes first alternates too) and each path's
+ * turn is timed over its own requests, so a burst of load from other work hits both alike: whole turns of
+ * one path (~0.6 s) swung by ±25% from turn to turn under load from other work on this machine.
+ */
+async function pairedTurns(each: number): Promise<{ engine: Turn; server: Turn }> {
+  const turns = { engine: { samples: [], wallMs: 0, errors: 0 } as Turn, server: { samples: [], wallMs: 0, errors: 0 } as Turn };
+  const add = (into: Turn, t: Turn) => {
+    into.samples.push(...t.samples);
+    into.wallMs += t.wallMs;
+    into.errors += t.errors;
+  };
+  for (let i = 0; i < each; i++) {
+    const engineRequest = async () => add(turns.engine, await engineLoad(engine, 1, 1, NEW, i));
+    const serverRequest = async () => add(turns.server, await serverLoad(base, 1, 1, NEW, i));
+    for (const request of i % 2 === 0 ? [engineRequest, serverRequest] : [serverRequest, engineRequest]) await request();
+  }
+  return turns;
+}
+
 // Short rounds at every concurrency compile each path's pipelines for the batch sizes it will see.
 for (const { clients } of PLAN) {
   await engineLoad(engine, clients, 1, 8);
@@ -172,6 +192,12 @@ const rows: Row[] = [];
 for (const { clients, each, turns: n } of PLAN) {
   const turns = { engine: [] as Turn[], server: [] as Turn[] };
   for (let r = 0; r < n; r++) {
+    if (clients === 1) {
+      const paired = await pairedTurns(each);
+      turns.engine.push(paired.engine);
+      turns.server.push(paired.server);
+      continue;
+    }
     const engineTurn = async () => turns.engine.push(await engineLoad(engine, clients, each));
     const serverTurn = async () => turns.server.push(await serverLoad(base, clients, each));
     for (const turn of r % 2 === 0 ? [engineTurn, serverTurn] : [serverTurn, engineTurn]) await turn();
