@@ -57,9 +57,17 @@ export function streamReply(c: Context<AppEnv>, sink: ChunkSink, plan: StreamPla
   let open = true;
   const body = new ReadableStream<Uint8Array>({
     start(ctl) {
-      const write = (payloads: readonly string[]) => {
-        if (open) ctl.enqueue(events(payloads));
+      // The body can be torn down under us (the client went away; its signal cancels the request): the
+      // stream then throws on use, and there is nobody left to write to.
+      const use = (step: () => void) => {
+        if (!open) return;
+        try {
+          step();
+        } catch {
+          open = false;
+        }
       };
+      const write = (payloads: readonly string[]) => use(() => ctl.enqueue(events(payloads)));
       sink.open((chunk) => write([JSON.stringify(chunk)]));
       const end = async () => {
         try {
@@ -71,7 +79,7 @@ export function streamReply(c: Context<AppEnv>, sink: ChunkSink, plan: StreamPla
         } catch (err) {
           write([JSON.stringify(toApiError(err).body())]);
         } finally {
-          if (open) ctl.close();
+          use(() => ctl.close());
           open = false;
           ended?.();
         }
