@@ -44,6 +44,8 @@ export interface RlSettings {
   grpoKl: number;
   /** leave groups whose answers are all right or all wrong out of GRPO's update (GrpoOptions.dropUniformGroups) */
   grpoDropUniform: boolean;
+  /** GRPO's problems have operands of at least this many digits (the task's maxDigits stays): one-digit problems are few, drawn often and mostly solved */
+  grpoMinDigits: number;
   /** sampling temperature of GRPO's rollouts */
   grpoTemperature: number;
   /** how GRPO asks its problems: problem i in grpoFormats[i % length] (eval reports GRPO in each) */
@@ -68,7 +70,7 @@ export interface RlSettings {
 const rlTiny: RlSettings = {
   rewardSteps: 150, rewardBatch: 16, rewardLr: 3e-4,
   dpoSteps: 60, dpoBatch: 16, dpoLr: 2e-4, dpoBeta: 0.1,
-  grpoSteps: 40, grpoPrompts: 8, groupSize: 8, grpoLr: 1e-4, grpoWarmup: 0, grpoKl: 0.1, grpoTemperature: 1, grpoDropUniform: false, grpoFormats: ["step-by-step"],
+  grpoSteps: 40, grpoPrompts: 8, groupSize: 8, grpoLr: 1e-4, grpoWarmup: 0, grpoKl: 0.1, grpoMinDigits: 1, grpoTemperature: 1, grpoDropUniform: false, grpoFormats: ["step-by-step"],
   ppoSteps: 30, ppoPrompts: 16, ppoLr: 5e-5, ppoKl: 0.2, ppoTargetKl: 1, ppoKlHorizon: 32, ppoFormats: ["direct"],
   bestOf: 8, compareProblems: 400, checkpointEvery: 20,
 };

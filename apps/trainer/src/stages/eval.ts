@@ -44,7 +44,7 @@ function loadModel(dir: string | null, what: string): { model: GPT; dir: string;
  * prefix of a longer one). Distinct, because the split is small (about 1,500 problems for 1–2 digits,
  * one-digit ones drawn often) and repeats would count one answer twice and shrink the standard errors.
  */
-function heldOutProblems(count: number, seed: number, task: ArithmeticOptions): ArithmeticProblem[] {
+export function heldOutProblems(count: number, seed: number, task: ArithmeticOptions): ArithmeticProblem[] {
   const out = new Map<string, ArithmeticProblem>();
   for (let i = 0; out.size < count; i++) {
     if (i > 100 * count) throw new UsageError(`eval: the held-out split has fewer than ${count} distinct problems for this task; ask for fewer with --problems / --compareProblems`);
