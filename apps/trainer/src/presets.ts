@@ -72,10 +72,11 @@ export interface RlSettings {
  * problems, 6% directly) that a group of 8 answers usually holds both right and wrong ones. Measured with
  * src/experiments/rl-vs-sft.ts on runs/final's 750-step SFT model, 600 distinct held-out problems, step
  * by step, paired difference to SFT: these settings +1.3 ± 1.5 points after 40 steps (−3.5 ± 1.5 after
- * 20), and in a second run −3.0 at 20 and 40, +2.2 at 60, +1.8 at 80 steps; with dropped uniform groups −1.7 (40 steps) and −4.7 (60); with 10 warmup steps −1.0; 20 steps of 16
- * prompts 0.0; on two-digit problems at temperature 0.7 −5.0; lr 2e-4 and 5e-4 lost accuracy within 20
- * steps. So at this budget (40 × 64 samples; ~5 s a step on 2 cores, ~0.8 s asked directly) GRPO does
- * not clearly beat SFT, and the report's verdict says so.
+ * 20), and in a second run −3.0 at 20 and 40, +2.2 at 60, +1.8 at 80 steps; with dropped uniform groups
+ * −1.7 (40 steps) and −4.7 (60); with 10 warmup steps −1.0; 20 steps of 16 prompts 0.0; on two-digit
+ * problems at temperature 0.7 −5.0; lr 2e-4 and 5e-4 lost accuracy within 20 steps. So at this budget
+ * (40 × 64 samples; ~5 s a step on 2 cores, ~0.8 s asked directly) GRPO does not clearly beat SFT, and
+ * the report's verdict says so.
  */
 const rlTiny: RlSettings = {
   rewardSteps: 150, rewardBatch: 16, rewardLr: 3e-4,
