@@ -1,5 +1,6 @@
 // matmul (texture, for llvmpipe): C[z] = op(A)[z] · op(B)[z] (+ bias), op(B) read from an rgba32float
-// texture that matmul.pack.wgsl filled (or a buffer-to-texture copy), op(A) read from its storage buffer at
+// texture that matmul.pack.wgsl filled (or a buffer-to-texture copy), op(A) from a texture of its own
+// filled the same way or, when it has none (batched, too large, any strides), from its storage buffer at
 // workgroup-uniform addresses.
 //
 // Why this shape (measured on llvmpipe 22.3 / LLVM 15, 256-bit, 2 EPYC cores, 1024³): llvmpipe runs 8
@@ -7,14 +8,25 @@
 // scalar loads (≈2-4.5 GFLOP/s), workgroup memory is the same plus barriers (slower still), while a
 // textureLoad is a real vector gather. A load whose address is uniform across the workgroup (here it
 // depends only on workgroup_id, loop counters and params) is one scalar load broadcast to all lanes. So
-// each workgroup owns TM rows of C (op(A) loads uniform, nearly free) and each invocation owns TN texels
-// (4·TN columns) of op(B), strided by the workgroup size so that lanes fetch neighbouring texels; per k
-// it does TN gathers and 4·TM·TN FMAs. TM×TN is 8×4 now (see 2026-11-28 below); with the kernel written
-// with arrays it was 4×4. Measured then (median of 3, noisy shared cores):
+// each workgroup owns TM rows of C (op(A) loads uniform) and each invocation owns TN texels (4·TN columns)
+// of op(B), strided by the workgroup size so that lanes fetch neighbouring texels; per k it does TN
+// gathers and 4·TM·TN FMAs. Measured 2026-11-27 with the kernel written with arrays (median of 3, noisy
+// shared cores):
 //   both operands through textures 6.5-11 GFLOP/s; uniform A + storage-buffer B 4.7-9;
 //   uniform A + texture B: TM×TN = 4×1 9.7, 8×1 14, 12×1 15, 16×1 18, 4×2 6.5, 6×2 14, 8×2 17-19,
 //   4×3 13, 4×4 20.6-21.0, 6×4 18, 8×4 9.5, 4×8 17, 16×2 11 (larger blocks spill the 16 ymm registers);
 //   workgroup 64 ≥ 32 ≥ 16 > 128 at 1024³ (the host shrinks it when N is small, so lanes are not idle).
+//
+// 2026-11-28: with arrays (acc[r·TN + j], bv[j], loops over r, j and kk) Mesa kept the accumulators in
+// memory: with every load removed the 4×4 kernel still ran at only 15-20 cpu GF/s (FLOPs per process
+// CPU-second). The host now writes main's k step out with one variable per accumulator (ACCUMULATORS,
+// K_STEP, STORES below); the same load-free kernel runs at 31-41 cpu GF/s, so the time is in the loads
+// (texel fetches ~18 of 25 cpu-ms at 2048×128×512) and more rows per fetch pay off where they did not
+// with arrays. Unrolled TM×TN, process CPU-ms, one process, load 4-5, 2048×128×512: arrays 4×4 27.8,
+// 4×4 27.8, 8×4 21.6, 12×4 22.3, 12×2 24.0, 16×2 24.6, 16×4 25.0, 8×3 26.1; 8×4 against arrays 4×4 at
+// 128×2048×512 19.6 / 27.3, 2048×512×128 19.6 / 26.3, 1024×384×1536 87.6 / 116.9, 1024×1536×384
+// 85.3 / 121.0. Hence TM×TN = 8×4. Then op(A) from a texture instead of uniform buffer loads (on llvmpipe
+// a uniform vec4 load costs about as much as a texel gather): 12-27% less again (see loadA).
 //
 // Also measured: an outer loop over K chunks around the K loop cost 3.4× (llvmpipe stopped keeping the
 // accumulators in registers), and 4 scalar op(A) loads instead of one vec4 load cost 1.7×. Hence one
@@ -40,11 +52,11 @@
 // What changed: (1) transA (dW = Xᵀ·dY) read op(A) as 16 strided scalars per 4×4 block, now 4 vec4 loads
 // along M transposed in registers; (2) invocations along N were a power of two, so widths of 96, 288 or
 // 384 texels (N = 384, 1152, 1536) computed 128, 512, 512 (the extra ones clamped duplicates); now WG is
-// any multiple of 8 up to 96 and nx·WG·4 barely exceeds N4; (3) C was
-// stored as 64 per-lane scalars per invocation (a loop over lanes each), now 16 vec4 stores when N % 4 = 0.
-// Tried and dropped (no gain beyond the noise): split-K for the small-output dW (more, shorter workgroups;
-// llvmpipe already hands workgroups to its threads one at a time), fma() instead of a·b + c (already
-// fused), TM×TN = 8×2 and 8×4, WG capped at 16 or 32, and matmul.pack with vec4 loads and 16 rows per
+// any multiple of 8 up to 96 and nx·WG·4 barely exceeds N4; (3) C was stored as 64 per-lane scalars per
+// 4×4 invocation (a loop over lanes each), then 16 vec4 stores when N % 4 = 0 (32 at 8×4 now).
+// Tried and dropped then (no gain beyond the noise): split-K for the small-output dW (more, shorter
+// workgroups; llvmpipe already hands workgroups to its threads one at a time), fma() instead of a·b + c
+// (already fused), TM×TN = 8×2 and 8×4 with arrays, WG capped at 16 or 32, and matmul.pack with vec4 loads and 16 rows per
 // invocation (the pack stays 5-10% of a dW, where B = dY is B·T rows tall).
 //
 // This dispatch covers k in [k0, k0 + kLen) of the full K. op(A)[z, m, k] = a[z*sAb + m*sAm + k*sAk]
@@ -60,7 +72,8 @@
 //             (rows form: texel (k / 4, m) = op(A)[m, k .. k + 3]; columns form: texel (m / 4, k) =
 //             op(A)[m .. m + 3, k]), filled like bt by a copy or matmul.pack; one batch only.
 // @binding(2) bt: texture_2d<f32>, rgba32float, the packed op(B)
-// @binding(3) bias: array<f32>, (N) read; read only when HAS_BIAS (host binds `a` as a placeholder)
+// @binding(3) bias: array<f32>, (N) read; read only when HAS_BIAS (the host binds op(B)'s buffer as a
+//             placeholder)
 // @binding(4) c: array<C_ELEM>, (Z, M, N) row-major, written (C_ELEM = vec4f when N is a multiple of 4)
 // Defines: HAS_BIAS, ACCUMULATE (add to c instead of overwriting it; bias only when false), A_BINDING
 // and LOAD_A, the body of loadA for that source; C_ELEM and STORE_C likewise (see
@@ -98,7 +111,7 @@ fn loadA(zA: u32, m0: u32, k: u32) -> mat4x4f {
 
 // C[row, n .. n + 3] = v (+ C or bias), row = element offset of the output row; columns past N dropped.
 // STORE_C is one vec4 store when N is a multiple of 4 (C_ELEM vec4f), else four scalar ones: a per-lane
-// store is a loop over the lanes on llvmpipe, so 16 of them per invocation cost less than 64.
+// store is a loop over the lanes on llvmpipe, so TM·TN of them per invocation cost less than 4·TM·TN.
 fn store4(row: u32, n: u32, v: vec4f) {
   {{STORE_C}}
 }

@@ -25,6 +25,7 @@ const CASES: [number[], number[]][] = [
   [[2, 3, 4], [3, 4]],
   [[600, 13], [13]], // 600 rows: sum.rows takes two passes
   [[33, 769], [769]],
+  [[4, 13], [13]], // a multiple of 4 broadcasting one that is not: f32s
 ];
 
 for (const [aShape, bShape] of CASES) {
@@ -53,16 +54,20 @@ for (const [aShape, bShape] of CASES) {
   });
 }
 
-test("scale, forward and backward", async () => {
-  const xs = randn(7 * 13, 3);
-  const gs = randn(7 * 13, 4);
-  const x = Tensor.from(xs, [7, 13]);
-  x.requiresGrad = true;
-  const y = scale(x, -0.37);
-  expectClose(await read(y), ref.scaleForward(xs, -0.37), 1e-6, 0, "s·x");
-  backward(y, Tensor.from(gs, [7, 13]));
-  expectClose(await read(x.grad!), ref.scaleBackward(gs, -0.37), 1e-6, 0, "dx");
-});
+// 7×13 runs the kernels on f32s, 8×16 on vec4s.
+for (const shape of [[7, 13], [8, 16]]) {
+  test(`scale, forward and backward [${shape}]`, async () => {
+    const n = numel(shape);
+    const xs = randn(n, 3);
+    const gs = randn(n, 4);
+    const x = Tensor.from(xs, shape);
+    x.requiresGrad = true;
+    const y = scale(x, -0.37);
+    expectClose(await read(y), ref.scaleForward(xs, -0.37), 1e-6, 0, "s·x");
+    backward(y, Tensor.from(gs, shape));
+    expectClose(await read(x.grad!), ref.scaleBackward(gs, -0.37), 1e-6, 0, "dx");
+  });
+}
 
 // C = 769 keeps the kernel on f32 elements: as vec4s the same tensor would fit one grid dimension.
 test("more elements than one grid dimension holds (a bias over 21,846 × 769)", async () => {

@@ -7,8 +7,9 @@
  * Three kernels compute the same thing (see their header comments for the measurements):
  * - "naive"   (kernels/matmul.wgsl): one output per invocation; the correctness and benchmark baseline.
  * - "tiled"   (kernels/matmul.tiled.wgsl): workgroup-memory tiles + register blocking, for real GPUs.
- * - "texture" (kernels/matmul.pack.wgsl then matmul.texture.wgsl): op(B) packed into an rgba32float
- *             texture every call, op(A) read at workgroup-uniform addresses; the fast path on llvmpipe.
+ * - "texture" (kernels/matmul.pack.wgsl then matmul.texture.wgsl): op(B), and op(A) when it fits one
+ *             texture, packed into rgba32float textures every call, the kernel's main written out with one
+ *             variable per accumulator (unrolledMain); the fast path on llvmpipe.
  *             When op(B)'s rows already are the texture's rows (weights in the forward, dY in dW = Xᵀ·dY)
  *             a buffer-to-texture copy replaces the pack kernel: in a `tiny` training step (load 5) the 34
  *             copies took 9 ms against 13 ms for the 17 packs left, and the step 11% less CPU time.
@@ -104,8 +105,9 @@ function textureLayout(Zb: number, K: number, N: number, maxDim: number): Textur
   return H < 4 ? null : { N4, W, H, PC, QX, width: Math.min(chunks, QX) * W, height: chunkRows * H };
 }
 
-// Scratch textures by size, reused across calls: every call re-packs before reading, and the queue runs
-// dispatches in order, so reuse is safe within and across command buffers (it is never a stale cache).
+// Scratch textures by role and size, reused across calls: every call re-packs (or copies) before reading,
+// and the queue runs dispatches in order, so reuse is safe within and across command buffers (it is never
+// a stale cache).
 const scratch = new Map<string, GPUTexture>();
 
 function scratchTexture(role: "a" | "b", width: number, height: number): GPUTexture {
@@ -253,7 +255,7 @@ const LOAD_A_TEXTURE: Record<"rows" | "cols", string> = {
   rows: `let kq = k / 4u;
   let r = min(vec4u(m0) + vec4u(0u, 1u, 2u, 3u), vec4u(p.M - 1u));
   return mat4x4f(textureLoad(a, vec2u(kq, r.x), 0), textureLoad(a, vec2u(kq, r.y), 0), textureLoad(a, vec2u(kq, r.z), 0), textureLoad(a, vec2u(kq, r.w), 0));`,
-  cols: `let mq = m0 / 4u;
+  cols: `let mq = min(m0, p.M - 1u) / 4u;
   let ks = min(vec4u(k) + vec4u(0u, 1u, 2u, 3u), vec4u(p.K - 1u));
   let z = vec4f(0.0);
   return transpose(mat4x4f(select(z, textureLoad(a, vec2u(mq, ks.x), 0), k < p.K), select(z, textureLoad(a, vec2u(mq, ks.y), 0), k + 1u < p.K),
