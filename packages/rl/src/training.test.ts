@@ -80,17 +80,23 @@ test("GRPO: with β large KL stays near zero; with β = 0 it grows", async () =>
 }, 60_000);
 
 test("GRPO: dropping uniform groups leaves the weights alone when every group's rewards are equal", async () => {
-  const policy = new GPT(config, weights);
-  const reference = new GPT(config, weights);
+  // A reference unlike the policy, so the KL term alone would move the weights: only the drop keeps them.
+  const reference = new GPT(config, initParams(config, 99));
   const constant = async (seqs: readonly Sequence[]) => seqs.map(() => 1);
-  const trainer = new GrpoTrainer(policy, reference, gptSampler(policy, Rng.fromSeed(2)), constant, { sample: { maxNewTokens: 3 }, groupSize: 4, lr: 2e-2, klCoef: 0.1, dropUniformGroups: true });
-  const before = await policy.toHost();
-  const s = await trainer.step([[0, 3], [0, 9]]);
-  expect(s.mixedGroups).toBe(0);
-  expect(s.reward).toBe(1);
-  const after = await policy.toHost();
-  for (const [name, t] of before) expect(after.get(name)!.data).toEqual(t.data);
-  expect((await new GrpoTrainer(policy, reference, gptSampler(policy, Rng.fromSeed(2)), sevens, { sample: { maxNewTokens: 4 }, groupSize: 8, lr: 2e-2, klCoef: 0, dropUniformGroups: true }).step([[0, 3], [0, 9]])).mixedGroups).toBeGreaterThan(0);
+  const changed = async (dropUniformGroups: boolean) => {
+    const policy = new GPT(config, weights);
+    const trainer = new GrpoTrainer(policy, reference, gptSampler(policy, Rng.fromSeed(2)), constant, { sample: { maxNewTokens: 3 }, groupSize: 4, lr: 2e-2, klCoef: 0.1, dropUniformGroups });
+    const before = await policy.toHost();
+    const s = await trainer.step([[0, 3], [0, 9]]);
+    expect(s.mixedGroups).toBe(0);
+    expect(s.reward).toBe(1);
+    const after = await policy.toHost();
+    return [...before].some(([name, t]) => after.get(name)!.data.some((v, i) => v !== t.data[i]));
+  };
+  expect(await changed(true)).toBe(false);
+  expect(await changed(false)).toBe(true);
+  const policy = new GPT(config, weights);
+  expect((await new GrpoTrainer(policy, new GPT(config, weights), gptSampler(policy, Rng.fromSeed(2)), sevens, { sample: { maxNewTokens: 4 }, groupSize: 8, lr: 2e-2, klCoef: 0, dropUniformGroups: true }).step([[0, 3], [0, 9]])).mixedGroups).toBeGreaterThan(0);
 }, 30_000);
 
 test("PPO: steps run end to end with finite statistics", async () => {

@@ -24,7 +24,7 @@ export async function grpoStage(opts: Options): Promise<GrpoStats[]> {
   const resumed = run.resume(opts);
   const model = new GPT(policy.config, resumed?.weights ?? policy.weights);
   const reference = new GPT(policy.config, policy.weights);
-  const task = rl.grpoMinDigits > (preset.task.minDigits ?? 1) ? { ...preset.task, minDigits: rl.grpoMinDigits } : preset.task;
+  const task = rl.grpoMinDigits > (preset.task.minDigits ?? 2) ? { ...preset.task, minDigits: rl.grpoMinDigits } : preset.task;
   const problems = trainProblems(steps * rl.grpoPrompts, 500, task);
   const prompts = problems.map((p, i) => problemPrompt(policy.tokenizer, p, formatOf(rl.grpoFormats, i)));
   const byPrompt = new Map(prompts.map((ids, i) => [ids.join(","), problems[i]!]));

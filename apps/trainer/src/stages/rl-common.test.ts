@@ -14,6 +14,10 @@ test("bad RL flags are usage errors naming the flag", () => {
   expect(() => resolveRl({ grpoFormats: "shouting" })).toThrow(/--grpoFormats: unknown format 'shouting'/);
   expect(() => resolveRl({ grpoLr: "fast" })).toThrow(/--grpoLr must be a non-negative number/);
   expect(() => resolveRl({ grpoDropUniform: "yes" })).toThrow(/--grpoDropUniform must be true or false/);
+  expect(() => resolveRl({ grpoKl: true })).toThrow(/--grpoKl must be a non-negative number, got 'true'/);
+  expect(() => resolveRl({ groupSize: 0 })).toThrow(/--groupSize must be an integer of at least 1/);
+  expect(() => resolveRl({ grpoPrompts: 2.5 })).toThrow(/--grpoPrompts must be an integer of at least 1/);
+  expect(resolveRl({ grpoWarmup: 0 }).grpoWarmup).toBe(0);
 });
 
 test("problems alternate over the formats; a checkpoint's formats come from its metadata, direct when absent", () => {

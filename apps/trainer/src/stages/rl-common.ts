@@ -15,6 +15,9 @@ import { runPaths } from "../run-dir.ts";
 
 const STYLES: readonly ChatPromptStyle[] = ["direct", "step-by-step"];
 
+/** RL settings that count something: a flag must give a positive integer (grpoWarmup may be 0). */
+const COUNTS = new Set<keyof RlSettings>(["rewardSteps", "rewardBatch", "dpoSteps", "dpoBatch", "grpoSteps", "grpoPrompts", "groupSize", "grpoMinDigits", "ppoSteps", "ppoPrompts", "ppoKlHorizon", "bestOf", "compareProblems", "checkpointEvery", "grpoWarmup"]);
+
 /**
  * The preset's RL settings with any `--<setting>` flag applied (e.g. `--grpoPrompts 16`,
  * `--grpoFormats step-by-step,direct`), so experiments need no preset edits.
@@ -36,8 +39,11 @@ export function resolveRl(opts: Options): RlSettings {
       rl[key] = raw;
       continue;
     }
-    const v = Number(raw);
+    // A bare `--grpoKl` parses as true, which Number() would quietly turn into 1.
+    const v = typeof raw === "boolean" ? NaN : Number(raw);
     if (!Number.isFinite(v) || v < 0) throw new UsageError(`--${key} must be a non-negative number, got '${raw}'`);
+    const least = key === "grpoWarmup" ? 0 : 1;
+    if (COUNTS.has(key) && (!Number.isInteger(v) || v < least)) throw new UsageError(`--${key} must be an integer of at least ${least}, got '${raw}'`);
     (rl as Record<string, unknown>)[key] = v;
   }
   return rl;
