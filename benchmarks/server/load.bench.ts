@@ -85,11 +85,11 @@ async function engineLoad(engine: Engine, clients: number, each: number, maxToke
   const t0 = performance.now();
   for (let i = first; i < first + each; i++) {
     const start = performance.now();
-    const first: number[] = [];
+    const firstAt: number[] = [];
     const reqs: GenerateRequest[] = Array.from({ length: clients }, (_, c) => ({ prompt: promptOf(c), maxTokens, temperature: 1, seed: seedOf(c, i) }));
     await engine.generate(reqs, {
-      onToken: (c) => (first[c] ??= performance.now() - start),
-      onFinish: (c, r) => samples.push({ ms: performance.now() - start, ttftMs: first[c] ?? performance.now() - start, tokens: r.tokens.length }),
+      onToken: (c) => (firstAt[c] ??= performance.now() - start),
+      onFinish: (c, r) => samples.push({ ms: performance.now() - start, ttftMs: firstAt[c] ?? performance.now() - start, tokens: r.tokens.length }),
     });
   }
   return { samples, wallMs: performance.now() - t0, errors: 0 };

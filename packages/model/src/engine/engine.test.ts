@@ -64,7 +64,7 @@ for (const variant of ["block", "rows", "ops"] as const) {
   });
 }
 
-test("prefill and both decode variants give the logits of model.forward at the last position", async () => {
+test("prefill and every decode variant give the logits of model.forward at the last position", async () => {
   const V = config.vocabSize;
   const seqs = [[4, 9, 2, 33, 7], [12]];
   const next = [40, 3];

@@ -22,7 +22,7 @@ test.each([
   [64, 16, 2],
   [62, 16, 2],
   [64, 20, 1],
-])("prefill and decode logits equal model.forward's at V = %i, C = %i, NH = %i, both decode variants, 9 rows", async (V, C, NH) => {
+])("prefill and decode logits equal model.forward's at V = %i, C = %i, NH = %i, every decode variant, 9 rows", async (V, C, NH) => {
   const config = makeConfig("tiny", { vocabSize: V, contextLength: 24, nLayer: 2, nHead: NH, nEmbd: C });
   const model = new GPT(config, initParams(config, 3));
   const seqs = Array.from({ length: 9 }, (_, i) => Array.from({ length: 1 + (i % 4) }, (_, t) => (i * 7 + t * 3) % V));

@@ -105,6 +105,8 @@ export type LinearEpilogue = "none" | "gelu" | "residual";
 
 // Invocations per workgroup of kvcache.linear: one llvmpipe SIMD group, so that a (C, C) weight (C / 16
 // invocations per R rows) still makes several workgroups for llvmpipe's threads (one workgroup each).
+// kvcache.mlp also needs it to be at least rowBlock's largest R: invocation r < R computes row r's LayerNorm
+// statistics.
 const LINEAR_WG = 8;
 // vec4 output columns per invocation of kvcache.linear (see its header).
 const LINEAR_CPI = 4;
