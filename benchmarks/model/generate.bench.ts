@@ -93,9 +93,10 @@ for (const s of shapes) {
   const model = new GPT(s.config, initParams(s.config, 1));
   const batch1 = new Map<number, number>(); // stepsPerSync → batch-1 tokens/s
   const settings: Setting[] = s.batches.flatMap((B) => [8, 1].map((stepsPerSync) => ({ B, stepsPerSync, variant: "auto" as const })));
-  // Beside "auto" ("block" at batch 1, "rows" at 16 on a CPU adapter): the per-op kernels GPUs get.
+  // Beside "auto" ("block" at batch 1, "rowblock" at 16 on a CPU adapter): the per-op kernels GPUs get,
+  // and at 16 the same sums as "rowblock" in two dispatches per block ("rows").
   settings.splice(2, 0, { B: 1, stepsPerSync: 8, variant: "ops" });
-  if (s.batches.includes(16)) settings.push({ B: 16, stepsPerSync: 8, variant: "ops" });
+  if (s.batches.includes(16)) settings.push({ B: 16, stepsPerSync: 8, variant: "ops" }, { B: 16, stepsPerSync: 8, variant: "rows" });
   const measured = await engineRuns(model, settings);
   for (const [i, { B, stepsPerSync, variant }] of settings.entries()) {
     const { s: sec, cpuS, perStep } = measured[i]!;

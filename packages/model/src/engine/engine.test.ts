@@ -46,7 +46,7 @@ async function recompute(prompt: number[], n: number): Promise<number[]> {
 
 const greedy = (prompt: number[], maxTokens = 10): GenerateRequest => ({ prompt, maxTokens, temperature: 0, logprobs: true });
 
-for (const variant of ["block", "rows", "ops"] as const) {
+for (const variant of ["block", "rows", "rowblock", "ops"] as const) {
   test(`greedy decoding with the KV cache ("${variant}" kernels) equals recomputing every step, batched and alone`, async () => {
     const e = new Engine(model, { maxBatch: 4, decodeVariant: variant });
     const batched = await e.generate(prompts.map((p) => greedy(p)));
@@ -78,7 +78,7 @@ test("prefill and every decode variant give the logits of model.forward at the l
       return rows;
     }),
   );
-  for (const variant of ["block", "rows", "ops"] as const) {
+  for (const variant of ["block", "rows", "rowblock", "ops"] as const) {
     const state = new DecodeState(model, 3, 16, variant);
     state.refresh();
     await noGrad(() =>

@@ -38,14 +38,16 @@ test.each([
       return rows;
     }),
   );
-  for (const variant of ["block", "rows", "ops"] as const) {
+  const decoded = new Map<string, Float32Array>();
+  for (const variant of ["block", "rows", "rowblock", "ops"] as const) {
     const state = new DecodeState(model, 9, 16, variant);
     state.refresh();
     await noGrad(() =>
       scope(async () => {
         const pre = await state.prefill(seqs, slots).read();
         const meta = Tensor.from(Uint32Array.from(seqs.flatMap((s, i) => [next[i]!, slots[i]!, s.length, 0])), [seqs.length, 4]);
-        const dec = await state.decode(meta).read();
+        const dec = (await state.decode(meta).read()) as Float32Array;
+        decoded.set(variant, dec);
         // f32 sums in other orders than the training kernels: 1e-4 relative and absolute on logits.
         seqs.forEach((_, i) => {
           expectClose(pre.subarray(i * V, (i + 1) * V), expected[2 * i]!, 1e-4, 1e-4, `prefill logits ${i}`);
@@ -55,6 +57,8 @@ test.each([
     );
     state.dispose();
   }
+  // "rowblock" is "rows" in one dispatch per block: the same sums in the same order.
+  expect(decoded.get("rowblock")).toEqual(decoded.get("rows")!);
 });
 
 test("embedRows takes each row's token from the sampler's output when given, else from meta", async () => {

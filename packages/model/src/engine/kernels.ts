@@ -233,6 +233,35 @@ export function decodeMlp(x: Tensor, y: Tensor, w: readonly [WeightTexture, Weig
   f.dispose();
 }
 
+/**
+ * A whole decode-step block for R rows per workgroup in one dispatch (kvcache.rows.wgsl, CPU adapters):
+ * what decodeAttend then decodeMlp compute, with the same sums. x (rows, C) is updated in place; vecs (13C)
+ * and w as decodeBlock takes them.
+ */
+export function decodeRows(x: Tensor, meta: Tensor, vecs: Tensor, w: readonly [WeightTexture, WeightTexture, WeightTexture, WeightTexture], kc: Tensor, vc: Tensor, NH: number): void {
+  const [rows = 0, C = 0] = x.shape;
+  const wantN = [3 * C, C, 4 * C, C];
+  if (x.shape.length !== 2 || C % 4 !== 0 || C % NH !== 0 || (C / NH) % 4 !== 0 || vecs.size !== BLOCK_VEC_WORDS * C || w.some((t, i) => t.N !== wantN[i])) {
+    throw new ShapeError("decodeRows", `x (rows, C) with C a multiple of 4 and of NH = ${NH}, a head size that is a multiple of 4, and vecs (13C)`, [x.shape, vecs.shape]);
+  }
+  expectShape("decodeRows", meta, [rows, META_WORDS], "meta (rows, 4)");
+  if (kc.shape.length !== 3 || kc.shape[2] !== C) throw new ShapeError("decodeRows", "cache (slots, Tmax, C)", [kc.shape, x.shape]);
+  const HS = C / NH;
+  const scratch = Tensor.empty([rows, 8 * C]); // (rows, 8C) f32: qkv, y, f per row (see the kernel's header)
+  const R = rowBlock(rows);
+  runtime().dispatch({
+    kernel: "kvcache.rows",
+    reuse: true,
+    defines: { R, CPI: LINEAR_CPI, HS4: HS / 4 },
+    overrides: { WG: LINEAR_WG },
+    bindings: [x, meta, vecs, ...w.map((t) => t.view), kc, vc, scratch],
+    params: params([rows, C / 4, NH, kc.shape[1]!], [LN_EPS, 1 / Math.sqrt(HS)]),
+    workgroups: [1, Math.ceil(rows / R)],
+  });
+  // Later uses of the buffer are recorded after this dispatch, so it can go back to the pool now.
+  scratch.dispose();
+}
+
 /** logits (rows, V) = ln_f(x) · wteᵀ for x (rows, C), C % 4 = 0. */
 export function headLogits(x: Tensor, wte: Tensor, lnw: Tensor, lnb: Tensor): Tensor {
   const [rows = 0, C = 0] = x.shape;

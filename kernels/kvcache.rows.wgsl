@@ -1,0 +1,303 @@
+// kvcache.rows: one whole decode-step block for R rows per workgroup, for CPU adapters above a couple of
+// sequences (kvcache.block does one row per workgroup; on llvmpipe a dispatch costs ~50 µs of CPU and its
+// workgroups are what the threads share):
+//   a = ln_1(x); qkv = a·Wqkv + b (k, v into the cache at each row's (slot, pos)); y = attention of q over
+//   the row's cache; x += y·Wproj + b; a = ln_2(x); f = gelu(a·Wfc + b); x += f·Wfc2 + b.
+// The same sums in the same order as kvcache.attend followed by kvcache.mlp (the "rows" variant's two
+// dispatches), so the results agree bit for bit. Phases are separated by storage + workgroup barriers,
+// all in the entry point (on llvmpipe a barrier inside a helper function does not synchronise). The
+// linears are kvcache.linear's loop (an invocation owns CPI vec4 output columns for the R rows; per 4
+// steps of K it loads 4·CPI weight texels, each used for R rows, and R activation vec4s at workgroup-
+// uniform addresses); in attention invocation r < R owns row r, one online softmax per head.
+// @binding(0) params: { rows: u32, C4: u32, NH: u32, Tmax: u32, eps: f32, scale: f32 }
+//             C4 = C / 4, scale = 1/√HS
+// @binding(1) x: array<vec4f>, (rows, C4) residual stream (read-write, updated in place)
+// @binding(2) rowinfo: array<u32>, (rows, 4): [token, slot, pos, unused] (read)
+// @binding(3) vecs: array<vec4f>, the block's vectors as kvcache.block.wgsl packs them (13C / 4) (read)
+// @binding(4..7) wqkv (C, 3C), wproj (C, C), wfc (C, 4C), wfc2 (4C, C): texture_2d<f32> rgba32float of
+//             K rows × N/4 texels, texel (n4, k) = weight[k, 4n4 .. 4n4 + 3] (kvcache.pack.wgsl) (read)
+// @binding(8) kc, @binding(9) vc: array<vec4f>, (slots, Tmax, C4) caches (read-write: (slot, pos) written)
+// @binding(10) scratch: array<vec4f>, (rows, S4 = 8·C4): qkv (3·C4), y (C4), f (4·C4) per row
+// Defines: R (rows per workgroup, ≤ WG), CPI, HS4 = HS / 4. Override WG. Dispatch (1, ceil(rows / R)).
+struct Params { rows: u32, C4: u32, NH: u32, Tmax: u32, eps: f32, scale: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> x: array<vec4f>;
+@group(0) @binding(2) var<storage, read> rowinfo: array<u32>;
+@group(0) @binding(3) var<storage, read> vecs: array<vec4f>;
+@group(0) @binding(4) var wqkv: texture_2d<f32>;
+@group(0) @binding(5) var wproj: texture_2d<f32>;
+@group(0) @binding(6) var wfc: texture_2d<f32>;
+@group(0) @binding(7) var wfc2: texture_2d<f32>;
+@group(0) @binding(8) var<storage, read_write> kc: array<vec4f>;
+@group(0) @binding(9) var<storage, read_write> vc: array<vec4f>;
+@group(0) @binding(10) var<storage, read_write> scratch: array<vec4f>;
+
+const R = {{R}}u;
+const CPI = {{CPI}}u;
+const HS4 = {{HS4}}u;
+const SQRT_2_OVER_PI = 0.7978845608028654;
+const NEG = -3.0e38;
+// Offsets within a row's scratch, in units of C4.
+const Y0 = 3u;
+const F0 = 4u;
+override WG: u32 = 8u;
+
+var<workgroup> part: array<f32, R * WG>;
+var<workgroup> stat: array<f32, 2u * R>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let lid = lid3.x;
+  let C4 = p.C4;
+  let F4 = 4u * C4;
+  let Q4 = 3u * C4;
+  let S4 = 8u * C4;
+  let K = f32(4u * C4);
+  let row0 = wid.y * R;
+  // Rows past the end repeat the last row (uniform loads, no branches) and are not stored.
+  var b: array<u32, R>;
+  for (var r = 0u; r < R; r++) { b[r] = min(row0 + r, p.rows - 1u); }
+
+  // ln_1 statistics, two passes like layernorm.wgsl.
+  for (var r = 0u; r < R; r++) {
+    var s = 0.0;
+    for (var k = lid; k < C4; k += WG) { s += dot(x[b[r] * C4 + k], vec4f(1.0)); }
+    part[r * WG + lid] = s;
+  }
+  workgroupBarrier();
+  if (lid < R) {
+    var s = 0.0;
+    for (var i = 0u; i < WG; i++) { s += part[lid * WG + i]; }
+    stat[lid] = s / K;
+  }
+  workgroupBarrier();
+  var mean1: array<f32, R>;
+  for (var r = 0u; r < R; r++) {
+    mean1[r] = stat[r];
+    var v = 0.0;
+    for (var k = lid; k < C4; k += WG) { let d = x[b[r] * C4 + k] - mean1[r]; v += dot(d, d); }
+    part[r * WG + lid] = v;
+  }
+  workgroupBarrier();
+  if (lid < R) {
+    var v = 0.0;
+    for (var i = 0u; i < WG; i++) { v += part[lid * WG + i]; }
+    stat[R + lid] = 1.0 / sqrt(v / K + p.eps);
+  }
+  workgroupBarrier();
+  var rstd1: array<f32, R>;
+  for (var r = 0u; r < R; r++) { rstd1[r] = stat[R + r]; }
+
+  // qkv = ln_1(x)·Wqkv + b into scratch.
+  for (var n0 = lid * CPI; n0 < Q4; n0 += WG * CPI) {
+    var acc: array<vec4f, R * CPI>;
+    for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
+    for (var k4 = 0u; k4 < C4; k4++) {
+      let k = 4u * k4;
+      var wv: array<vec4f, 4u * CPI>;
+      for (var c = 0u; c < CPI; c++) {
+        let col = min(n0 + c, Q4 - 1u);
+        wv[4u * c] = textureLoad(wqkv, vec2u(col, k), 0);
+        wv[4u * c + 1u] = textureLoad(wqkv, vec2u(col, k + 1u), 0);
+        wv[4u * c + 2u] = textureLoad(wqkv, vec2u(col, k + 2u), 0);
+        wv[4u * c + 3u] = textureLoad(wqkv, vec2u(col, k + 3u), 0);
+      }
+      let g = vecs[k4];
+      let sh = vecs[C4 + k4];
+      for (var r = 0u; r < R; r++) {
+        let xv = (x[b[r] * C4 + k4] - mean1[r]) * rstd1[r] * g + sh;
+        for (var c = 0u; c < CPI; c++) {
+          acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
+        }
+      }
+    }
+    for (var c = 0u; c < CPI; c++) {
+      let n4 = n0 + c;
+      let b4 = vecs[2u * C4 + min(n4, Q4 - 1u)];
+      for (var r = 0u; r < R; r++) {
+        if (n4 < Q4 && row0 + r < p.rows) { scratch[(row0 + r) * S4 + n4] = acc[r * CPI + c] + b4; }
+      }
+    }
+    // k and v of this invocation's columns into the cache (a second pass: see kvcache.linear.wgsl on
+    // keeping the store loop above small).
+    for (var c = 0u; c < CPI; c++) {
+      let n4 = n0 + c;
+      for (var r = 0u; r < R; r++) {
+        let row = row0 + r;
+        if (n4 >= C4 && n4 < Q4 && row < p.rows) {
+          let at = (rowinfo[row * 4u + 1u] * p.Tmax + rowinfo[row * 4u + 2u]) * C4;
+          let v = scratch[row * S4 + n4];
+          if (n4 < 2u * C4) { kc[at + n4 - C4] = v; } else { vc[at + n4 - 2u * C4] = v; }
+        }
+      }
+    }
+  }
+  storageBarrier();
+  workgroupBarrier();
+
+  // Attention: invocation r attends for row r, head after head, over positions 0 ..= pos.
+  if (lid < R && row0 + lid < p.rows) {
+    let row = row0 + lid;
+    let slot = rowinfo[row * 4u + 1u];
+    let pos = rowinfo[row * 4u + 2u];
+    for (var h = 0u; h < p.NH; h++) {
+      var q: array<vec4f, HS4>;
+      var acc: array<vec4f, HS4>;
+      for (var d = 0u; d < HS4; d++) { q[d] = scratch[row * S4 + h * HS4 + d] * p.scale; acc[d] = vec4f(0.0); }
+      var m = NEG;
+      var l = 0.0;
+      let cache0 = slot * p.Tmax * C4 + h * HS4;
+      for (var t = 0u; t <= pos; t++) {
+        let k0 = cache0 + t * C4;
+        var s = 0.0;
+        for (var d = 0u; d < HS4; d++) { s += dot(q[d], kc[k0 + d]); }
+        let mNew = max(m, s);
+        let corr = exp(m - mNew);
+        let e = exp(s - mNew);
+        l = l * corr + e;
+        for (var d = 0u; d < HS4; d++) { acc[d] = acc[d] * corr + e * vc[k0 + d]; }
+        m = mNew;
+      }
+      for (var d = 0u; d < HS4; d++) { scratch[row * S4 + Y0 * C4 + h * HS4 + d] = acc[d] / l; }
+    }
+  }
+  storageBarrier();
+  workgroupBarrier();
+
+  // x += y·Wproj + b
+  for (var n0 = lid * CPI; n0 < C4; n0 += WG * CPI) {
+    var acc: array<vec4f, R * CPI>;
+    for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
+    for (var k4 = 0u; k4 < C4; k4++) {
+      let k = 4u * k4;
+      var wv: array<vec4f, 4u * CPI>;
+      for (var c = 0u; c < CPI; c++) {
+        let col = min(n0 + c, C4 - 1u);
+        wv[4u * c] = textureLoad(wproj, vec2u(col, k), 0);
+        wv[4u * c + 1u] = textureLoad(wproj, vec2u(col, k + 1u), 0);
+        wv[4u * c + 2u] = textureLoad(wproj, vec2u(col, k + 2u), 0);
+        wv[4u * c + 3u] = textureLoad(wproj, vec2u(col, k + 3u), 0);
+      }
+      for (var r = 0u; r < R; r++) {
+        let xv = scratch[b[r] * S4 + Y0 * C4 + k4];
+        for (var c = 0u; c < CPI; c++) {
+          acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
+        }
+      }
+    }
+    for (var c = 0u; c < CPI; c++) {
+      let n4 = n0 + c;
+      let b4 = vecs[5u * C4 + min(n4, C4 - 1u)];
+      for (var r = 0u; r < R; r++) {
+        if (n4 < C4 && row0 + r < p.rows) { let o = (row0 + r) * C4 + n4; x[o] = x[o] + (acc[r * CPI + c] + b4); }
+      }
+    }
+  }
+  storageBarrier();
+  workgroupBarrier();
+
+  // ln_2 statistics of the updated rows.
+  for (var r = 0u; r < R; r++) {
+    var s = 0.0;
+    for (var k = lid; k < C4; k += WG) { s += dot(x[b[r] * C4 + k], vec4f(1.0)); }
+    part[r * WG + lid] = s;
+  }
+  workgroupBarrier();
+  if (lid < R) {
+    var s = 0.0;
+    for (var i = 0u; i < WG; i++) { s += part[lid * WG + i]; }
+    stat[lid] = s / K;
+  }
+  workgroupBarrier();
+  var mean: array<f32, R>;
+  for (var r = 0u; r < R; r++) {
+    mean[r] = stat[r];
+    var v = 0.0;
+    for (var k = lid; k < C4; k += WG) { let d = x[b[r] * C4 + k] - mean[r]; v += dot(d, d); }
+    part[r * WG + lid] = v;
+  }
+  workgroupBarrier();
+  if (lid < R) {
+    var v = 0.0;
+    for (var i = 0u; i < WG; i++) { v += part[lid * WG + i]; }
+    stat[R + lid] = 1.0 / sqrt(v / K + p.eps);
+  }
+  workgroupBarrier();
+  var rstd: array<f32, R>;
+  for (var r = 0u; r < R; r++) { rstd[r] = stat[R + r]; }
+
+  // f = gelu(ln_2(x)·Wfc + b): stored first, GELU applied in a second pass (see kvcache.linear.wgsl).
+  for (var n0 = lid * CPI; n0 < F4; n0 += WG * CPI) {
+    var acc: array<vec4f, R * CPI>;
+    for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
+    for (var k4 = 0u; k4 < C4; k4++) {
+      let k = 4u * k4;
+      var wv: array<vec4f, 4u * CPI>;
+      for (var c = 0u; c < CPI; c++) {
+        let col = min(n0 + c, F4 - 1u);
+        wv[4u * c] = textureLoad(wfc, vec2u(col, k), 0);
+        wv[4u * c + 1u] = textureLoad(wfc, vec2u(col, k + 1u), 0);
+        wv[4u * c + 2u] = textureLoad(wfc, vec2u(col, k + 2u), 0);
+        wv[4u * c + 3u] = textureLoad(wfc, vec2u(col, k + 3u), 0);
+      }
+      let g = vecs[6u * C4 + k4];
+      let sh = vecs[7u * C4 + k4];
+      for (var r = 0u; r < R; r++) {
+        let xv = (x[b[r] * C4 + k4] - mean[r]) * rstd[r] * g + sh;
+        for (var c = 0u; c < CPI; c++) {
+          acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
+        }
+      }
+    }
+    for (var c = 0u; c < CPI; c++) {
+      let n4 = n0 + c;
+      let b4 = vecs[8u * C4 + min(n4, F4 - 1u)];
+      for (var r = 0u; r < R; r++) {
+        if (n4 < F4 && row0 + r < p.rows) { scratch[(row0 + r) * S4 + F0 * C4 + n4] = acc[r * CPI + c] + b4; }
+      }
+    }
+    for (var c = 0u; c < CPI; c++) {
+      let n4 = n0 + c;
+      for (var r = 0u; r < R; r++) {
+        if (n4 < F4 && row0 + r < p.rows) {
+          let o = (row0 + r) * S4 + F0 * C4 + n4;
+          let v = scratch[o];
+          let u = SQRT_2_OVER_PI * (v + 0.044715 * v * v * v);
+          scratch[o] = v / (1.0 + exp(clamp(-2.0 * u, vec4f(-80.0), vec4f(80.0))));
+        }
+      }
+    }
+  }
+  storageBarrier();
+  workgroupBarrier();
+
+  // x += f·Wfc2 + b
+  for (var n0 = lid * CPI; n0 < C4; n0 += WG * CPI) {
+    var acc: array<vec4f, R * CPI>;
+    for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
+    for (var k4 = 0u; k4 < F4; k4++) {
+      let k = 4u * k4;
+      var wv: array<vec4f, 4u * CPI>;
+      for (var c = 0u; c < CPI; c++) {
+        let col = min(n0 + c, C4 - 1u);
+        wv[4u * c] = textureLoad(wfc2, vec2u(col, k), 0);
+        wv[4u * c + 1u] = textureLoad(wfc2, vec2u(col, k + 1u), 0);
+        wv[4u * c + 2u] = textureLoad(wfc2, vec2u(col, k + 2u), 0);
+        wv[4u * c + 3u] = textureLoad(wfc2, vec2u(col, k + 3u), 0);
+      }
+      for (var r = 0u; r < R; r++) {
+        let xv = scratch[b[r] * S4 + F0 * C4 + k4];
+        for (var c = 0u; c < CPI; c++) {
+          acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
+        }
+      }
+    }
+    for (var c = 0u; c < CPI; c++) {
+      let n4 = n0 + c;
+      let b4 = vecs[12u * C4 + min(n4, C4 - 1u)];
+      for (var r = 0u; r < R; r++) {
+        if (n4 < C4 && row0 + r < p.rows) { let o = (row0 + r) * C4 + n4; x[o] = x[o] + (acc[r * CPI + c] + b4); }
+      }
+    }
+  }
+}
