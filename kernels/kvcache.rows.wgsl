@@ -45,6 +45,10 @@ override WG: u32 = 8u;
 var<workgroup> part: array<f32, R * WG>;
 var<workgroup> stat: array<f32, 2u * R>;
 
+// The hidden activations f of a row, in its scratch, for kvcache.mlp.tail.wgsl (included at the end of main).
+fn fLoad(row: u32, n4: u32) -> vec4f { return scratch[row * 8u * p.C4 + F0 * p.C4 + n4]; }
+fn fStore(row: u32, n4: u32, v: vec4f) { scratch[row * 8u * p.C4 + F0 * p.C4 + n4] = v; }
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let lid = lid3.x;
@@ -195,109 +199,5 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
   }
   storageBarrier();
   workgroupBarrier();
-
-  // ln_2 statistics of the updated rows.
-  for (var r = 0u; r < R; r++) {
-    var s = 0.0;
-    for (var k = lid; k < C4; k += WG) { s += dot(x[b[r] * C4 + k], vec4f(1.0)); }
-    part[r * WG + lid] = s;
-  }
-  workgroupBarrier();
-  if (lid < R) {
-    var s = 0.0;
-    for (var i = 0u; i < WG; i++) { s += part[lid * WG + i]; }
-    stat[lid] = s / K;
-  }
-  workgroupBarrier();
-  var mean: array<f32, R>;
-  for (var r = 0u; r < R; r++) {
-    mean[r] = stat[r];
-    var v = 0.0;
-    for (var k = lid; k < C4; k += WG) { let d = x[b[r] * C4 + k] - mean[r]; v += dot(d, d); }
-    part[r * WG + lid] = v;
-  }
-  workgroupBarrier();
-  if (lid < R) {
-    var v = 0.0;
-    for (var i = 0u; i < WG; i++) { v += part[lid * WG + i]; }
-    stat[R + lid] = 1.0 / sqrt(v / K + p.eps);
-  }
-  workgroupBarrier();
-  var rstd: array<f32, R>;
-  for (var r = 0u; r < R; r++) { rstd[r] = stat[R + r]; }
-
-  // f = gelu(ln_2(x)·Wfc + b): stored first, GELU applied in a second pass (see kvcache.linear.wgsl).
-  for (var n0 = lid * CPI; n0 < F4; n0 += WG * CPI) {
-    var acc: array<vec4f, R * CPI>;
-    for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
-    for (var k4 = 0u; k4 < C4; k4++) {
-      let k = 4u * k4;
-      var wv: array<vec4f, 4u * CPI>;
-      for (var c = 0u; c < CPI; c++) {
-        let col = min(n0 + c, F4 - 1u);
-        wv[4u * c] = textureLoad(wfc, vec2u(col, k), 0);
-        wv[4u * c + 1u] = textureLoad(wfc, vec2u(col, k + 1u), 0);
-        wv[4u * c + 2u] = textureLoad(wfc, vec2u(col, k + 2u), 0);
-        wv[4u * c + 3u] = textureLoad(wfc, vec2u(col, k + 3u), 0);
-      }
-      let g = vecs[6u * C4 + k4];
-      let sh = vecs[7u * C4 + k4];
-      for (var r = 0u; r < R; r++) {
-        let xv = (x[b[r] * C4 + k4] - mean[r]) * rstd[r] * g + sh;
-        for (var c = 0u; c < CPI; c++) {
-          acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
-        }
-      }
-    }
-    for (var c = 0u; c < CPI; c++) {
-      let n4 = n0 + c;
-      let b4 = vecs[8u * C4 + min(n4, F4 - 1u)];
-      for (var r = 0u; r < R; r++) {
-        if (n4 < F4 && row0 + r < p.rows) { scratch[(row0 + r) * S4 + F0 * C4 + n4] = acc[r * CPI + c] + b4; }
-      }
-    }
-    for (var c = 0u; c < CPI; c++) {
-      let n4 = n0 + c;
-      for (var r = 0u; r < R; r++) {
-        if (n4 < F4 && row0 + r < p.rows) {
-          let o = (row0 + r) * S4 + F0 * C4 + n4;
-          let v = scratch[o];
-          let u = SQRT_2_OVER_PI * (v + 0.044715 * v * v * v);
-          scratch[o] = v / (1.0 + exp(clamp(-2.0 * u, vec4f(-80.0), vec4f(80.0))));
-        }
-      }
-    }
-  }
-  storageBarrier();
-  workgroupBarrier();
-
-  // x += f·Wfc2 + b
-  for (var n0 = lid * CPI; n0 < C4; n0 += WG * CPI) {
-    var acc: array<vec4f, R * CPI>;
-    for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
-    for (var k4 = 0u; k4 < F4; k4++) {
-      let k = 4u * k4;
-      var wv: array<vec4f, 4u * CPI>;
-      for (var c = 0u; c < CPI; c++) {
-        let col = min(n0 + c, C4 - 1u);
-        wv[4u * c] = textureLoad(wfc2, vec2u(col, k), 0);
-        wv[4u * c + 1u] = textureLoad(wfc2, vec2u(col, k + 1u), 0);
-        wv[4u * c + 2u] = textureLoad(wfc2, vec2u(col, k + 2u), 0);
-        wv[4u * c + 3u] = textureLoad(wfc2, vec2u(col, k + 3u), 0);
-      }
-      for (var r = 0u; r < R; r++) {
-        let xv = scratch[b[r] * S4 + F0 * C4 + k4];
-        for (var c = 0u; c < CPI; c++) {
-          acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
-        }
-      }
-    }
-    for (var c = 0u; c < CPI; c++) {
-      let n4 = n0 + c;
-      let b4 = vecs[12u * C4 + min(n4, C4 - 1u)];
-      for (var r = 0u; r < R; r++) {
-        if (n4 < C4 && row0 + r < p.rows) { let o = (row0 + r) * C4 + n4; x[o] = x[o] + (acc[r * CPI + c] + b4); }
-      }
-    }
-  }
+  // #include kvcache.mlp.tail
 }

@@ -1,6 +1,8 @@
 /**
  * WGSL sources and compiled pipelines. Kernels live in the repo's `kernels/` folder, one file per op and
- * pass. A source may hold `{{NAME}}` placeholders that the caller fills (`defines`), and `override`
+ * pass. A line `// #include NAME` is replaced by kernels/NAME.wgsl, so kernels can share statements that
+ * must stay inside their entry points (llvmpipe does not synchronise barriers in helper functions). A
+ * source may hold `{{NAME}}` placeholders that the caller fills (`defines`), and `override`
  * constants (tile and workgroup sizes) set at pipeline creation. Pipelines are cached by kernel, entry
  * point, defines and overrides, so each specialisation compiles once per process.
  */
@@ -29,6 +31,7 @@ export function kernelSource(kernel: string): string {
     } catch {
       throw new GpuError(`kernel '${kernel}' not found: expected the file ${path}`);
     }
+    src = src.replace(/^[ \t]*\/\/ #include ([\w.]+)[ \t]*$/gm, (_, name: string) => kernelSource(name));
     sources.set(kernel, src);
   }
   return src;

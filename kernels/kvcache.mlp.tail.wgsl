@@ -1,0 +1,109 @@
+// kvcache.mlp.tail: the statements that end the main of kvcache.mlp.wgsl and kvcache.rows.wgsl (both
+// include this file): for the workgroup's R rows, ln_2 statistics, f = gelu(ln_2(x)·Wfc + b) and
+// x += f·Wfc2 + b, with the same sums in the same order in both kernels. Barriers stay in the entry point
+// this text lands in (on llvmpipe a barrier inside a helper function does not synchronise).
+// In scope there: p, x, vecs, wfc, wfc2, part, stat, R, WG, CPI, SQRT_2_OVER_PI, lid, C4, F4, K, row0,
+// b (the rows, clamped), and fLoad(row, n4) / fStore(row, n4, v) for the hidden activations f.
+  // ln_2 statistics of the updated rows.
+  for (var r = 0u; r < R; r++) {
+    var s = 0.0;
+    for (var k = lid; k < C4; k += WG) { s += dot(x[b[r] * C4 + k], vec4f(1.0)); }
+    part[r * WG + lid] = s;
+  }
+  workgroupBarrier();
+  if (lid < R) {
+    var s = 0.0;
+    for (var i = 0u; i < WG; i++) { s += part[lid * WG + i]; }
+    stat[lid] = s / K;
+  }
+  workgroupBarrier();
+  var mean: array<f32, R>;
+  for (var r = 0u; r < R; r++) {
+    mean[r] = stat[r];
+    var v = 0.0;
+    for (var k = lid; k < C4; k += WG) { let d = x[b[r] * C4 + k] - mean[r]; v += dot(d, d); }
+    part[r * WG + lid] = v;
+  }
+  workgroupBarrier();
+  if (lid < R) {
+    var v = 0.0;
+    for (var i = 0u; i < WG; i++) { v += part[lid * WG + i]; }
+    stat[R + lid] = 1.0 / sqrt(v / K + p.eps);
+  }
+  workgroupBarrier();
+  var rstd: array<f32, R>;
+  for (var r = 0u; r < R; r++) { rstd[r] = stat[R + r]; }
+
+  // f = gelu(ln_2(x)·Wfc + b): stored first, GELU applied in a second pass (see kvcache.linear.wgsl).
+  for (var n0 = lid * CPI; n0 < F4; n0 += WG * CPI) {
+    var acc: array<vec4f, R * CPI>;
+    for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
+    for (var k4 = 0u; k4 < C4; k4++) {
+      let k = 4u * k4;
+      var wv: array<vec4f, 4u * CPI>;
+      for (var c = 0u; c < CPI; c++) {
+        let col = min(n0 + c, F4 - 1u);
+        wv[4u * c] = textureLoad(wfc, vec2u(col, k), 0);
+        wv[4u * c + 1u] = textureLoad(wfc, vec2u(col, k + 1u), 0);
+        wv[4u * c + 2u] = textureLoad(wfc, vec2u(col, k + 2u), 0);
+        wv[4u * c + 3u] = textureLoad(wfc, vec2u(col, k + 3u), 0);
+      }
+      let g = vecs[6u * C4 + k4];
+      let sh = vecs[7u * C4 + k4];
+      for (var r = 0u; r < R; r++) {
+        let xv = (x[b[r] * C4 + k4] - mean[r]) * rstd[r] * g + sh;
+        for (var c = 0u; c < CPI; c++) {
+          acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
+        }
+      }
+    }
+    for (var c = 0u; c < CPI; c++) {
+      let n4 = n0 + c;
+      let b4 = vecs[8u * C4 + min(n4, F4 - 1u)];
+      for (var r = 0u; r < R; r++) {
+        if (n4 < F4 && row0 + r < p.rows) { fStore(row0 + r, n4, acc[r * CPI + c] + b4); }
+      }
+    }
+    for (var c = 0u; c < CPI; c++) {
+      let n4 = n0 + c;
+      for (var r = 0u; r < R; r++) {
+        if (n4 < F4 && row0 + r < p.rows) {
+          let v = fLoad(row0 + r, n4);
+          let u = SQRT_2_OVER_PI * (v + 0.044715 * v * v * v);
+          fStore(row0 + r, n4, v / (1.0 + exp(clamp(-2.0 * u, vec4f(-80.0), vec4f(80.0)))));
+        }
+      }
+    }
+  }
+  storageBarrier();
+  workgroupBarrier();
+
+  // x += f·Wfc2 + b
+  for (var n0 = lid * CPI; n0 < C4; n0 += WG * CPI) {
+    var acc: array<vec4f, R * CPI>;
+    for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
+    for (var k4 = 0u; k4 < F4; k4++) {
+      let k = 4u * k4;
+      var wv: array<vec4f, 4u * CPI>;
+      for (var c = 0u; c < CPI; c++) {
+        let col = min(n0 + c, C4 - 1u);
+        wv[4u * c] = textureLoad(wfc2, vec2u(col, k), 0);
+        wv[4u * c + 1u] = textureLoad(wfc2, vec2u(col, k + 1u), 0);
+        wv[4u * c + 2u] = textureLoad(wfc2, vec2u(col, k + 2u), 0);
+        wv[4u * c + 3u] = textureLoad(wfc2, vec2u(col, k + 3u), 0);
+      }
+      for (var r = 0u; r < R; r++) {
+        let xv = fLoad(b[r], k4);
+        for (var c = 0u; c < CPI; c++) {
+          acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
+        }
+      }
+    }
+    for (var c = 0u; c < CPI; c++) {
+      let n4 = n0 + c;
+      let b4 = vecs[12u * C4 + min(n4, C4 - 1u)];
+      for (var r = 0u; r < R; r++) {
+        if (n4 < C4 && row0 + r < p.rows) { let o = (row0 + r) * C4 + n4; x[o] = x[o] + (acc[r * CPI + c] + b4); }
+      }
+    }
+  }
