@@ -1,6 +1,7 @@
 // kvcache.attend: the first half of a decode-step block for R sequences and one head h: ln_1, the head's
-// q, k and v columns of c_attn, the cache write of k and v at each row's (slot, pos), and attention of q
-// over the row's cache, y[b, h·HS .. (h+1)·HS) = Σ_{t ≤ pos_b} softmax_t(q·k_t / √HS) · v_t.
+// q, k and v columns of c_attn (k and v to `fresh`, which the next step's kvcache.embed, or kvcache.store,
+// writes into the cache at each row's (slot, pos)), and attention of q over the row's cache and its new k, v,
+// y[b, h·HS .. (h+1)·HS) = Σ_{t ≤ pos_b} softmax_t(q·k_t / √HS) · v_t.
 // The "ops" decode path's first dispatch per block (kvcache.linear does c_proj, c_fc and mlp c_proj): each
 // c_attn texel is loaded once per R rows, q never leaves workgroup memory, and attention needs no merge
 // of partial softmax states, because invocation r owns row r for the whole attention phase (one online
@@ -8,20 +9,22 @@
 // linear plus a separate attention kernel with 8 invocations per (row, head) and a merge. Two phases, with barriers in the entry point (on llvmpipe a barrier inside a
 // helper function does not synchronise):
 //   1. invocation j computes vec4 column j of q, k and v for the R rows (j < HS4, so WG ≥ HS4), with the
-//      rows' LayerNorm statistics computed together first; q goes to workgroup memory, k and v to the cache;
+//      rows' LayerNorm statistics computed together first; q goes to workgroup memory, k and v to fresh;
 //   2. invocation r < R attends for row r.
-// @binding(0) params: { rows: u32, C4: u32, Tmax: u32, eps: f32, scale: f32 }   C4 = C / 4, scale = 1/√HS
+// @binding(0) params: { rows: u32, C4: u32, eps: f32, scale: f32 }   C4 = C / 4, scale = 1/√HS
 // @binding(1) x: array<vec4f>, (rows, C4) residual stream (read)
 // @binding(2) rowinfo: array<u32>, (rows, 4): [token, slot, pos, unused] (read)
 // @binding(3) w: texture_2d<f32> rgba32float, c_attn (C, 3C) as 3C/4 × C texels (kvcache.pack.wgsl) (read)
 // @binding(4) bias: array<vec4f>, (3C/4) c_attn bias (read)
 // @binding(5) lnw: array<vec4f>, (C4) ln_1 scale (read)
 // @binding(6) lnb: array<vec4f>, (C4) ln_1 shift (read)
-// @binding(7) kc, @binding(8) vc: array<vec4f>, (slots, Tmax, C4) caches (read-write: (slot, pos) written)
+// @binding(7) kv: texture_2d_array<f32> rgba32float, the layer's cache (KvCache in kernels.ts): texel
+//             (c4, t, slot) key, (C4 + c4, t, slot) value (read; this step's position comes from fresh)
+// @binding(8) fresh: array<vec4f>, (rows, 2·C4) each row's new key then value, for the cache store (read-write)
 // @binding(9) y: array<vec4f>, (rows, C4) attention output, heads interleaved for c_proj (write)
 // Defines: R (rows per workgroup, ≤ WG), HS4 = HS / 4 (≤ WG). Override WG.
 // Dispatch (NH, ceil(rows / R)).
-struct Params { rows: u32, C4: u32, Tmax: u32, eps: f32, scale: f32 }
+struct Params { rows: u32, C4: u32, eps: f32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4f>;
 @group(0) @binding(2) var<storage, read> rowinfo: array<u32>;
@@ -29,8 +32,8 @@ struct Params { rows: u32, C4: u32, Tmax: u32, eps: f32, scale: f32 }
 @group(0) @binding(4) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(5) var<storage, read> lnw: array<vec4f>;
 @group(0) @binding(6) var<storage, read> lnb: array<vec4f>;
-@group(0) @binding(7) var<storage, read_write> kc: array<vec4f>;
-@group(0) @binding(8) var<storage, read_write> vc: array<vec4f>;
+@group(0) @binding(7) var kv: texture_2d_array<f32>;
+@group(0) @binding(8) var<storage, read_write> fresh: array<vec4f>;
 @group(0) @binding(9) var<storage, read_write> y: array<vec4f>;
 
 const R = {{R}}u;
@@ -117,10 +120,9 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
     for (var r = 0u; r < R; r++) {
       qs[r * HS4 + lid] = (aq[r] + bq) * p.scale;
       if (row0 + r < p.rows) {
-        let b = row0 + r;
-        let at = (rowinfo[b * 4u + 1u] * p.Tmax + rowinfo[b * 4u + 2u]) * p.C4 + h * HS4 + lid;
-        kc[at] = ak[r] + bk;
-        vc[at] = av[r] + bv;
+        let at = (row0 + r) * 2u * p.C4 + h * HS4 + lid;
+        fresh[at] = ak[r] + bk;
+        fresh[at + p.C4] = av[r] + bv;
       }
     }
   }
@@ -132,21 +134,30 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
     let b = row0 + lid;
     let slot = rowinfo[b * 4u + 1u];
     let pos = rowinfo[b * 4u + 2u];
+    let hc = h * HS4;
+    let new0 = b * 2u * p.C4 + hc;
     var q: array<vec4f, HS4>;
+    var kNew: array<vec4f, HS4>;
+    var vNew: array<vec4f, HS4>;
     var acc: array<vec4f, HS4>;
-    for (var d = 0u; d < HS4; d++) { q[d] = qs[lid * HS4 + d]; acc[d] = vec4f(0.0); }
+    for (var d = 0u; d < HS4; d++) {
+      q[d] = qs[lid * HS4 + d];
+      kNew[d] = fresh[new0 + d];
+      vNew[d] = fresh[new0 + p.C4 + d];
+      acc[d] = vec4f(0.0);
+    }
     var m = NEG;
     var l = 0.0;
-    let cache0 = slot * p.Tmax * p.C4 + h * HS4;
+    // Earlier positions from the cache texture, pos itself from fresh.
     for (var t = 0u; t <= pos; t++) {
-      let k0 = cache0 + t * p.C4;
+      let now = t == pos;
       var s = 0.0;
-      for (var d = 0u; d < HS4; d++) { s += dot(q[d], kc[k0 + d]); }
+      for (var d = 0u; d < HS4; d++) { s += dot(q[d], select(textureLoad(kv, vec2u(hc + d, t), slot, 0), kNew[d], now)); }
       let mNew = max(m, s);
       let corr = exp(m - mNew);
       let e = exp(s - mNew);
       l = l * corr + e;
-      for (var d = 0u; d < HS4; d++) { acc[d] = acc[d] * corr + e * vc[k0 + d]; }
+      for (var d = 0u; d < HS4; d++) { acc[d] = acc[d] * corr + e * select(textureLoad(kv, vec2u(p.C4 + hc + d, t), slot, 0), vNew[d], now); }
       m = mNew;
     }
     for (var d = 0u; d < HS4; d++) { y[b * p.C4 + h * HS4 + d] = acc[d] / l; }

@@ -3,8 +3,9 @@
 // workgroup per sequence runs the block's phases in order, separated by workgroup + storage barriers,
 // with its intermediates in a per-row global scratch area (barriers stay in the entry point: on llvmpipe
 // a barrier inside a helper function does not synchronise):
-//   a = ln_1(x); qkv = a·Wqkv + b (k, v go straight into the cache at (slot, pos)); y = attention of q
-//   over the cache; x += y·Wproj + b; a = ln_2(x); f = gelu(a·Wfc + b); x += f·Wfc2 + b.
+//   a = ln_1(x); qkv = a·Wqkv + b (k, v to `fresh`, which the next step's kvcache.embed, or kvcache.store,
+//   writes into the cache); y = attention of q over the cache and the new k, v; x += y·Wproj + b;
+//   a = ln_2(x); f = gelu(a·Wfc + b); x += f·Wfc2 + b.
 // Attention gives each head G invocations (G = WG / NH rounded down to a power of two; heads beyond
 // WG / G take further rounds); each runs an online softmax over positions j, j + G, … and the head's G
 // partial states are merged through scratch.
@@ -13,7 +14,7 @@
 // weight once per sequence instead of once per R rows). On llvmpipe each load instruction costs about the
 // same whatever it loads, so everything is read as vec4s, and each invocation computes 4 vec4 columns at
 // a time: per vec4 of activations it loads 16 weight texels.
-// @binding(0) params: { C4: u32, NH: u32, Tmax: u32, S4: u32, eps: f32, scale: f32 }
+// @binding(0) params: { C4: u32, NH: u32, S4: u32, eps: f32, scale: f32 }
 //             C4 = C / 4; S4 = scratch vec4s per row = 7·C4 + WG + WG·HS4; scale = 1/√HS
 // @binding(1) x: array<vec4f>, (rows, C4) residual stream (read-write, updated in place)
 // @binding(2) rowinfo: array<u32>, (rows, 4): [token, slot, pos, unused] (read)
@@ -21,11 +22,13 @@
 //             c_fc b (4C), mlp c_proj b (zeros for a model without biases) (read)
 // @binding(4..7) wqkv (C, 3C), wproj (C, C), wfc (C, 4C), wfc2 (4C, C): texture_2d<f32> rgba32float of
 //             K rows × N/4 texels, texel (n4, k) = weight[k, 4n4 .. 4n4 + 3] (kvcache.pack.wgsl) (read)
-// @binding(8) kc, @binding(9) vc: array<vec4f>, (slots, Tmax, C4) caches (read-write: (slot, pos) written)
+// @binding(8) kv: texture_2d_array<f32> rgba32float, the layer's cache (KvCache in kernels.ts): texel
+//             (c4, t, slot) key, (C4 + c4, t, slot) value (read; this step's position comes from fresh)
+// @binding(9) fresh: array<vec4f>, (rows, 2·C4) each row's new key then value, for the cache store (read-write)
 // @binding(10) scratch: array<vec4f>, (rows, S4): a (C4), q (C4), y (C4), f (4·C4), (m, l, _, _) (WG),
 //             acc (WG·HS4)
 // Defines: HS4 = HS / 4, G (invocations per head, a power of two ≤ WG). Override WG. Dispatch (rows).
-struct Params { C4: u32, NH: u32, Tmax: u32, S4: u32, eps: f32, scale: f32 }
+struct Params { C4: u32, NH: u32, S4: u32, eps: f32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> x: array<vec4f>;
 @group(0) @binding(2) var<storage, read> rowinfo: array<u32>;
@@ -34,8 +37,8 @@ struct Params { C4: u32, NH: u32, Tmax: u32, S4: u32, eps: f32, scale: f32 }
 @group(0) @binding(5) var wproj: texture_2d<f32>;
 @group(0) @binding(6) var wfc: texture_2d<f32>;
 @group(0) @binding(7) var wfc2: texture_2d<f32>;
-@group(0) @binding(8) var<storage, read_write> kc: array<vec4f>;
-@group(0) @binding(9) var<storage, read_write> vc: array<vec4f>;
+@group(0) @binding(8) var kv: texture_2d_array<f32>;
+@group(0) @binding(9) var<storage, read_write> fresh: array<vec4f>;
 @group(0) @binding(10) var<storage, read_write> scratch: array<vec4f>;
 
 const HS4 = {{HS4}}u;
@@ -73,8 +76,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
   let fOff = s0 + 3u * C4;
   let mlOff = s0 + 7u * C4;
   let accOff = mlOff + WG;
-  let cache0 = slot * p.Tmax * C4;
-  let cacheRow = cache0 + pos * C4;
+  let new0 = b * 2u * C4;
 
   layerNorm(lid, row, aOff, 0u);
   storageBarrier(); workgroupBarrier();
@@ -93,8 +95,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
     for (var c = 0u; c < 4u; c++) {
       let n4 = n0 + c;
       if (n4 < C4) { scratch[qOff + n4] = acc[c] * p.scale; }
-      else if (n4 < 2u * C4) { kc[cacheRow + n4 - C4] = acc[c]; }
-      else if (n4 < 3u * C4) { vc[cacheRow + n4 - 2u * C4] = acc[c]; }
+      else if (n4 < 3u * C4) { fresh[new0 + n4 - C4] = acc[c]; }
     }
   }
   storageBarrier(); workgroupBarrier();
@@ -102,21 +103,30 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
   for (var h0 = 0u; h0 < p.NH; h0 += WG / G) {
     let h = h0 + lid / G;
     let live = h < p.NH;
+    let hc = min(h, p.NH - 1u) * HS4;
     var q: array<vec4f, HS4>;
+    var kNew: array<vec4f, HS4>;
+    var vNew: array<vec4f, HS4>;
     var acc: array<vec4f, HS4>;
-    for (var d = 0u; d < HS4; d++) { q[d] = scratch[qOff + min(h, p.NH - 1u) * HS4 + d]; acc[d] = vec4f(0.0); }
+    for (var d = 0u; d < HS4; d++) {
+      q[d] = scratch[qOff + hc + d];
+      kNew[d] = fresh[new0 + hc + d];
+      vNew[d] = fresh[new0 + C4 + hc + d];
+      acc[d] = vec4f(0.0);
+    }
     var m = NEG;
     var l = 0.0;
     if (live) {
+      // Earlier positions from the cache texture, pos itself from fresh.
       for (var t = j; t <= pos; t += G) {
-        let k0 = cache0 + t * C4 + h * HS4;
+        let now = t == pos;
         var s = 0.0;
-        for (var d = 0u; d < HS4; d++) { s += dot(q[d], kc[k0 + d]); }
+        for (var d = 0u; d < HS4; d++) { s += dot(q[d], select(textureLoad(kv, vec2u(hc + d, t), slot, 0), kNew[d], now)); }
         let mNew = max(m, s);
         let corr = exp(m - mNew);
         let e = exp(s - mNew);
         l = l * corr + e;
-        for (var d = 0u; d < HS4; d++) { acc[d] = acc[d] * corr + e * vc[k0 + d]; }
+        for (var d = 0u; d < HS4; d++) { acc[d] = acc[d] * corr + e * select(textureLoad(kv, vec2u(C4 + hc + d, t), slot, 0), vNew[d], now); }
         m = mNew;
       }
     }

@@ -1,25 +1,28 @@
 // kvcache.rows: one whole decode-step block for R rows per workgroup, for CPU adapters above a couple of
 // sequences (kvcache.block does one row per workgroup; on llvmpipe a dispatch costs ~50 µs of CPU and its
 // workgroups are what the threads share):
-//   a = ln_1(x); qkv = a·Wqkv + b (k, v into the cache at each row's (slot, pos)); y = attention of q over
-//   the row's cache; x += y·Wproj + b; a = ln_2(x); f = gelu(a·Wfc + b); x += f·Wfc2 + b.
+//   a = ln_1(x); qkv = a·Wqkv + b (k, v to `fresh`, which the next step's kvcache.embed, or kvcache.store,
+//   writes into the cache); y = attention of q over the row's cache and its new k, v; x += y·Wproj + b;
+//   a = ln_2(x); f = gelu(a·Wfc + b); x += f·Wfc2 + b.
 // The same sums in the same order as kvcache.attend followed by kvcache.mlp (the "rows" variant's two
 // dispatches), so the results agree bit for bit. Phases are separated by storage + workgroup barriers,
 // all in the entry point (on llvmpipe a barrier inside a helper function does not synchronise). The
 // linears are kvcache.linear's loop (an invocation owns CPI vec4 output columns for the R rows; per 4
 // steps of K it loads 4·CPI weight texels, each used for R rows, and R activation vec4s at workgroup-
 // uniform addresses); in attention invocation r < R owns row r, one online softmax per head.
-// @binding(0) params: { rows: u32, C4: u32, NH: u32, Tmax: u32, eps: f32, scale: f32 }
+// @binding(0) params: { rows: u32, C4: u32, NH: u32, eps: f32, scale: f32 }
 //             C4 = C / 4, scale = 1/√HS
 // @binding(1) x: array<vec4f>, (rows, C4) residual stream (read-write, updated in place)
 // @binding(2) rowinfo: array<u32>, (rows, 4): [token, slot, pos, unused] (read)
 // @binding(3) vecs: array<vec4f>, the block's vectors as kvcache.block.wgsl packs them (13C / 4) (read)
 // @binding(4..7) wqkv (C, 3C), wproj (C, C), wfc (C, 4C), wfc2 (4C, C): texture_2d<f32> rgba32float of
 //             K rows × N/4 texels, texel (n4, k) = weight[k, 4n4 .. 4n4 + 3] (kvcache.pack.wgsl) (read)
-// @binding(8) kc, @binding(9) vc: array<vec4f>, (slots, Tmax, C4) caches (read-write: (slot, pos) written)
+// @binding(8) kv: texture_2d_array<f32> rgba32float, the layer's cache (KvCache in kernels.ts): texel
+//             (c4, t, slot) key, (C4 + c4, t, slot) value (read; this step's position comes from scratch)
+// @binding(9) fresh: array<vec4f>, (rows, 2·C4) each row's new key then value, for the cache store (write)
 // @binding(10) scratch: array<vec4f>, (rows, S4 = 8·C4): qkv (3·C4), y (C4), f (4·C4) per row
 // Defines: R (rows per workgroup, ≤ WG), CPI, HS4 = HS / 4. Override WG. Dispatch (1, ceil(rows / R)).
-struct Params { rows: u32, C4: u32, NH: u32, Tmax: u32, eps: f32, scale: f32 }
+struct Params { rows: u32, C4: u32, NH: u32, eps: f32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> x: array<vec4f>;
 @group(0) @binding(2) var<storage, read> rowinfo: array<u32>;
@@ -28,8 +31,8 @@ struct Params { rows: u32, C4: u32, NH: u32, Tmax: u32, eps: f32, scale: f32 }
 @group(0) @binding(5) var wproj: texture_2d<f32>;
 @group(0) @binding(6) var wfc: texture_2d<f32>;
 @group(0) @binding(7) var wfc2: texture_2d<f32>;
-@group(0) @binding(8) var<storage, read_write> kc: array<vec4f>;
-@group(0) @binding(9) var<storage, read_write> vc: array<vec4f>;
+@group(0) @binding(8) var kv: texture_2d_array<f32>;
+@group(0) @binding(9) var<storage, read_write> fresh: array<vec4f>;
 @group(0) @binding(10) var<storage, read_write> scratch: array<vec4f>;
 
 const R = {{R}}u;
@@ -122,44 +125,48 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
         if (n4 < Q4 && row0 + r < p.rows) { scratch[(row0 + r) * S4 + n4] = acc[r * CPI + c] + b4; }
       }
     }
-    // k and v of this invocation's columns into the cache (a second pass: see kvcache.linear.wgsl on
-    // keeping the store loop above small).
+    // k and v of this invocation's columns to `fresh` for the cache (a second pass: see kvcache.linear.wgsl
+    // on keeping the store loop above small).
     for (var c = 0u; c < CPI; c++) {
       let n4 = n0 + c;
       for (var r = 0u; r < R; r++) {
         let row = row0 + r;
-        if (n4 >= C4 && n4 < Q4 && row < p.rows) {
-          let at = (rowinfo[row * 4u + 1u] * p.Tmax + rowinfo[row * 4u + 2u]) * C4;
-          let v = scratch[row * S4 + n4];
-          if (n4 < 2u * C4) { kc[at + n4 - C4] = v; } else { vc[at + n4 - 2u * C4] = v; }
-        }
+        if (n4 >= C4 && n4 < Q4 && row < p.rows) { fresh[row * 2u * C4 + n4 - C4] = scratch[row * S4 + n4]; }
       }
     }
   }
   storageBarrier();
   workgroupBarrier();
 
-  // Attention: invocation r attends for row r, head after head, over positions 0 ..= pos.
+  // Attention: invocation r attends for row r, head after head, over positions 0 ..= pos: earlier ones
+  // from the cache texture, pos itself from scratch (kNew, vNew).
   if (lid < R && row0 + lid < p.rows) {
     let row = row0 + lid;
     let slot = rowinfo[row * 4u + 1u];
     let pos = rowinfo[row * 4u + 2u];
     for (var h = 0u; h < p.NH; h++) {
       var q: array<vec4f, HS4>;
+      var kNew: array<vec4f, HS4>;
+      var vNew: array<vec4f, HS4>;
       var acc: array<vec4f, HS4>;
-      for (var d = 0u; d < HS4; d++) { q[d] = scratch[row * S4 + h * HS4 + d] * p.scale; acc[d] = vec4f(0.0); }
+      for (var d = 0u; d < HS4; d++) {
+        let c = row * S4 + h * HS4 + d;
+        q[d] = scratch[c] * p.scale;
+        kNew[d] = scratch[c + C4];
+        vNew[d] = scratch[c + 2u * C4];
+        acc[d] = vec4f(0.0);
+      }
       var m = NEG;
       var l = 0.0;
-      let cache0 = slot * p.Tmax * C4 + h * HS4;
       for (var t = 0u; t <= pos; t++) {
-        let k0 = cache0 + t * C4;
+        let now = t == pos;
         var s = 0.0;
-        for (var d = 0u; d < HS4; d++) { s += dot(q[d], kc[k0 + d]); }
+        for (var d = 0u; d < HS4; d++) { s += dot(q[d], select(textureLoad(kv, vec2u(h * HS4 + d, t), slot, 0), kNew[d], now)); }
         let mNew = max(m, s);
         let corr = exp(m - mNew);
         let e = exp(s - mNew);
         l = l * corr + e;
-        for (var d = 0u; d < HS4; d++) { acc[d] = acc[d] * corr + e * vc[k0 + d]; }
+        for (var d = 0u; d < HS4; d++) { acc[d] = acc[d] * corr + e * select(textureLoad(kv, vec2u(C4 + h * HS4 + d, t), slot, 0), vNew[d], now); }
         m = mNew;
       }
       for (var d = 0u; d < HS4; d++) { scratch[row * S4 + Y0 * C4 + h * HS4 + d] = acc[d] / l; }

@@ -17,23 +17,27 @@ beforeAll(async () => {
 
 // V 64 packs the tied head into a texture (kvcache.linear); V 62 is not a multiple of 4 and reads wte
 // through sample.logits. C 20 gives 5 vec4 columns per head-sized slice: partial column groups in the
-// fused block's matrix products. All must give model.forward's logits.
+// fused block's matrix products. 6 layers: more than one dispatch stores a step's keys and values (the
+// next step's embedding stores 4 layers, kvStore the rest). All must give model.forward's logits, for the
+// prefill and two decode steps (the second reads the first's keys and values from the cache).
 test.each([
-  [64, 16, 2],
-  [62, 16, 2],
-  [64, 20, 1],
-])("prefill and decode logits equal model.forward's at V = %i, C = %i, NH = %i, every decode variant, 9 rows", async (V, C, NH) => {
-  const config = makeConfig("tiny", { vocabSize: V, contextLength: 24, nLayer: 2, nHead: NH, nEmbd: C });
+  [64, 16, 2, 2],
+  [62, 16, 2, 2],
+  [64, 20, 1, 2],
+  [64, 16, 2, 6],
+])("prefill and decode logits equal model.forward's at V = %i, C = %i, NH = %i, L = %i, every decode variant, 9 rows", async (V, C, NH, L) => {
+  const config = makeConfig("tiny", { vocabSize: V, contextLength: 24, nLayer: L, nHead: NH, nEmbd: C });
   const model = new GPT(config, initParams(config, 3));
   const seqs = Array.from({ length: 9 }, (_, i) => Array.from({ length: 1 + (i % 4) }, (_, t) => (i * 7 + t * 3) % V));
   const next = seqs.map((_, i) => (i * 5 + 1) % V);
+  const next2 = seqs.map((_, i) => (i * 3 + 2) % V);
   const slots = seqs.map((_, i) => 8 - i);
   const expected = await noGrad(() =>
     scope(async () => {
       const rows: ArrayLike<number>[] = [];
       for (const [i, s] of seqs.entries()) {
-        const all = (await model.forward(Tensor.from(Int32Array.from([...s, next[i]!]), [1, s.length + 1])).logits.read()) as Float32Array;
-        rows.push(all.slice((s.length - 1) * V, s.length * V), all.slice(s.length * V));
+        const all = (await model.forward(Tensor.from(Int32Array.from([...s, next[i]!, next2[i]!]), [1, s.length + 2])).logits.read()) as Float32Array;
+        rows.push(all.slice((s.length - 1) * V, s.length * V), all.slice(s.length * V, (s.length + 1) * V), all.slice((s.length + 1) * V));
       }
       return rows;
     }),
@@ -45,13 +49,15 @@ test.each([
     await noGrad(() =>
       scope(async () => {
         const pre = await state.prefill(seqs, slots).read();
-        const meta = Tensor.from(Uint32Array.from(seqs.flatMap((s, i) => [next[i]!, slots[i]!, s.length, 0])), [seqs.length, 4]);
-        const dec = (await state.decode(meta).read()) as Float32Array;
-        decoded.set(variant, dec);
+        const step = (tokens: number[], at: number) => Tensor.from(Uint32Array.from(seqs.flatMap((s, i) => [tokens[i]!, slots[i]!, s.length + at, 0])), [seqs.length, 4]);
+        const dec = (await state.decode(step(next, 0)).read()) as Float32Array;
+        const dec2 = (await state.decode(step(next2, 1)).read()) as Float32Array;
+        decoded.set(variant, dec2);
         // f32 sums in other orders than the training kernels: 1e-4 relative and absolute on logits.
         seqs.forEach((_, i) => {
-          expectClose(pre.subarray(i * V, (i + 1) * V), expected[2 * i]!, 1e-4, 1e-4, `prefill logits ${i}`);
-          expectClose(dec.subarray(i * V, (i + 1) * V), expected[2 * i + 1]!, 1e-4, 1e-4, `${variant} decode logits ${i}`);
+          expectClose(pre.subarray(i * V, (i + 1) * V), expected[3 * i]!, 1e-4, 1e-4, `prefill logits ${i}`);
+          expectClose(dec.subarray(i * V, (i + 1) * V), expected[3 * i + 1]!, 1e-4, 1e-4, `${variant} decode logits ${i}`);
+          expectClose(dec2.subarray(i * V, (i + 1) * V), expected[3 * i + 2]!, 1e-4, 1e-4, `${variant} second decode logits ${i}`);
         });
       }),
     );

@@ -3,14 +3,15 @@
  * prompts, every position a row of the decode kernels' linears and the training op's causal attention
  * (which makes the padding invisible to real positions), which also fills the KV cache, and the
  * one-token decode step on the fused kernels of kernels.ts
- * (per step: embed, L blocks of 1 ("block"), 2 ("rows") or 4 ("ops") dispatches, head; the weights are read from
+ * (per step: embed, which also stores the last step's keys and values in the KV cache, L blocks of 1
+ * ("block"), 2 ("rows") or 4 ("ops") dispatches, head; the weights are read from
  * textures packed by `refresh()` once per generate call, the tied head's too where the vocabulary fits a
  * texture). Both return the logits of each row's last position only. Sampling and the sequence
  * bookkeeping are the engine's.
  */
 import { addForward, attentionForward, embeddingForward, runtime, Tensor, type BufferView } from "@forno/gpu";
 import type { GPT } from "../gpt.ts";
-import { attendDecode, BLOCK_VEC_WORDS, decodeBlock, decodeLinear, decodeMlp, decodeRows, embedRows, fitsTexture, headLogits, kvCacheWrite, META_WORDS, packWeight, packWeightTransposed, weightTexture, type WeightTexture } from "./kernels.ts";
+import { attendDecode, BLOCK_VEC_WORDS, decodeBlock, decodeLinear, decodeMlp, decodeRows, embedRows, fitsTexture, headLogits, KvCache, kvCacheWrite, kvStore, META_WORDS, packWeight, packWeightTransposed, storeLayersPerDispatch, weightTexture, type KvStore, type WeightTexture } from "./kernels.ts";
 
 /**
  * How a decode step runs a block: "block", one fused dispatch per block with one workgroup per sequence
@@ -54,9 +55,14 @@ export class DecodeState {
   readonly wte: Tensor;
   readonly wpe: Tensor;
   readonly lnf: [Tensor, Tensor];
-  /** Per layer (slots, Tmax, C) f32: keys and values, heads interleaved. */
-  readonly k: Tensor[] = [];
-  readonly v: Tensor[] = [];
+  /** Per layer: keys and values of every slot's positions (a texture the decode kernels sample). */
+  readonly kv: KvCache[] = [];
+  /**
+   * The last decode step's new keys and values, not yet in the caches: the next step's embedding dispatch
+   * stores them (kvStore alone before a prefill, which may reuse a finished sequence's slot, and for
+   * layers beyond one dispatch's storage textures). Its tensors are kept until then.
+   */
+  private pending: KvStore | null = null;
   /** (slots, V) u32: tokens each slot's sequence generated, for the penalties. */
   readonly counts: Tensor;
   /** Per layer (13C) f32: the block's vectors packed for kvcache.block and kvcache.mlp (none for the "ops" variant). */
@@ -99,10 +105,7 @@ export class DecodeState {
         packed: [weightTexture(C, 3 * C, h + "c_attn"), weightTexture(C, C, h + "attn.c_proj"), weightTexture(C, 4 * C, h + "c_fc"), weightTexture(4 * C, C, h + "mlp.c_proj")],
       };
     });
-    for (let l = 0; l < L; l++) {
-      this.k.push(Tensor.zeros([slots, Tmax, C]).keep());
-      this.v.push(Tensor.zeros([slots, Tmax, C]).keep());
-    }
+    for (let l = 0; l < L; l++) this.kv.push(new KvCache(slots, Tmax, C, `h.${l} kv cache`));
     this.counts = Tensor.zeros([slots, V], "u32").keep();
     this.head = fitsTexture(C, V) ? { w: weightTexture(C, V, "wte.T"), bias: Tensor.zeros([V]).keep() } : null;
     if (variant !== "ops") for (let l = 0; l < L; l++) this.vecs.push(Tensor.empty([BLOCK_VEC_WORDS * C]).keep());
@@ -136,6 +139,7 @@ export class DecodeState {
    */
   prefill(prompts: readonly number[][], slots: readonly number[]): Tensor {
     const { nEmbd: C, nHead: NH } = this.model.config;
+    this.storePending(0);
     const n = prompts.length;
     const T = Math.max(...prompts.map((q) => q.length));
     const ids = new Int32Array(n * T); // (n, T) i32, 0-padded
@@ -153,7 +157,7 @@ export class DecodeState {
     const variant = pickVariant(this.variant, n * T);
     this.blocks.forEach((b, l) => {
       const qkv = decodeLinear(x, b.packed[0], this.bias(b.qkvB, 3 * C), { ln: b.ln1 }).reshape([n, T, 3 * C]);
-      kvCacheWrite(qkv, metaT, this.k[l]!, this.v[l]!);
+      kvCacheWrite(qkv, metaT, this.kv[l]!);
       this.mlpHalf(variant === "ops" ? "ops" : "rows", x, attentionForward(qkv, NH).y.reshape([n * T, C]), l);
     });
     const last = Tensor.empty([n, C]); // (n, C) f32: each prompt's last position
@@ -163,20 +167,38 @@ export class DecodeState {
 
   /**
    * One decode step: meta (rows, 4) u32 [token, slot, pos, _] feeds each row's newest token at position
-   * pos (its key and value join the cache) and returns the next-token logits (rows, V) f32. With
-   * `tokens`, the previous step's sampler output (rows, 2), the tokens come from the GPU instead of meta.
+   * pos (its key and value reach the cache at the next step's embedding or before the next prefill) and
+   * returns the next-token logits (rows, V) f32. With `tokens`, the previous step's sampler output (rows, 2),
+   * the tokens come from the GPU instead of meta.
    */
   decode(meta: Tensor, tokens?: Tensor): Tensor {
     const { nEmbd: C, nHead: NH } = this.model.config;
-    const x = embedRows(meta, this.wte, this.wpe, tokens); // (rows, C), updated in place by the residual adds
+    const per = storeLayersPerDispatch();
+    const pending = this.pending;
+    // (rows, C), updated in place by the residual adds; the dispatch stores the last step's first layers.
+    const x = embedRows(meta, this.wte, this.wpe, tokens, pending ? { meta: pending.meta, layers: pending.layers.slice(0, per) } : undefined);
+    this.storePending(per);
     const variant = pickVariant(this.variant, x.shape[0]!);
-    this.blocks.forEach((b, l) => {
-      if (variant === "block") return decodeBlock(x, meta, this.vecs[l]!, b.packed, this.k[l]!, this.v[l]!, NH);
-      if (variant === "rowblock") return decodeRows(x, meta, this.vecs[l]!, b.packed, this.k[l]!, this.v[l]!, NH);
-      const y = attendDecode(x, meta, b.packed[0], this.bias(b.qkvB, 3 * C), b.ln1, this.k[l]!, this.v[l]!, NH); // (rows, C)
+    const fresh = this.blocks.map((b, l) => {
+      const cache = this.kv[l]!;
+      if (variant === "block") return decodeBlock(x, meta, this.vecs[l]!, b.packed, cache, NH);
+      if (variant === "rowblock") return decodeRows(x, meta, this.vecs[l]!, b.packed, cache, NH);
+      const { y, fresh } = attendDecode(x, meta, b.packed[0], this.bias(b.qkvB, 3 * C), b.ln1, cache, NH); // y (rows, C)
       this.mlpHalf(variant, x, y, l);
+      return fresh;
     });
+    this.pending = { meta: meta.keep(), layers: fresh.map((f, l) => ({ fresh: f.keep(), cache: this.kv[l]! })) };
     return this.logits(x);
+  }
+
+  /** Stores the pending keys and values of the layers from `done` on (kvStore; none when done = L) and drops them. */
+  private storePending(done: number): void {
+    if (!this.pending) return;
+    const rest = this.pending.layers.slice(done);
+    if (rest.length > 0) kvStore({ meta: this.pending.meta, layers: rest });
+    // Recorded uses come first, so the buffers can go back to the pool now.
+    for (const t of [this.pending.meta, ...this.pending.layers.map((l) => l.fresh)]) t.dispose();
+    this.pending = null;
   }
 
   /** x (rows, C) += c_proj(y) for the attention output y (rows, C), then += the MLP of ln_2(x), for block l. */
@@ -196,7 +218,10 @@ export class DecodeState {
   }
 
   dispose(): void {
-    for (const t of [...this.k, ...this.v, ...this.vecs, this.counts, this.zeros]) t.dispose();
+    // The caches go, so their pending keys and values need no store.
+    this.storePending(this.kv.length);
+    for (const t of [...this.vecs, this.counts, this.zeros]) t.dispose();
+    for (const c of this.kv) c.destroy();
     for (const b of this.blocks) for (const w of b.packed) w.texture.destroy();
     this.head?.w.texture.destroy();
     this.head?.bias.dispose();

@@ -1,7 +1,7 @@
 import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { initRuntime, runtime, ShapeError, Tensor } from "@forno/gpu";
+import { GpuError, initRuntime, runtime, ShapeError, Tensor } from "@forno/gpu";
 import { expectClose, randn } from "@forno/gpu/testing";
-import { attendDecode, BLOCK_VEC_WORDS, decodeLinear, decodeMlp, kvCacheWrite, packSampleParams, packWeight, sampleRows, topLogprobRows, weightTexture, type SampleParams, type WeightTexture } from "./kernels.ts";
+import { attendDecode, BLOCK_VEC_WORDS, decodeLinear, decodeMlp, KvCache, kvCacheWrite, kvStore, packSampleParams, packWeight, sampleRows, topLogprobRows, weightTexture, type SampleParams, type WeightTexture } from "./kernels.ts";
 import { attentionDecodeRef, decodeLinearRef, kvCacheWriteRef, logprobRef, sampleDistributionRef, topLogprobsRef, uniformRef } from "./reference.ts";
 
 // llvmpipe shares two cores with other test runs: allow slow steps.
@@ -19,14 +19,40 @@ function meta(rows: [number, number, number][]): Tensor {
 test("kvCacheWrite copies keys and values of each prompt's real positions into its slot", async () => {
   const [B, T, C, slots, Tmax] = [3, 5, 12, 4, 7];
   const qkv = randn(B * T * 3 * C, 1);
-  const init = randn(slots * Tmax * C, 2);
-  const kc = Tensor.from(init, [slots, Tmax, C]);
-  const vc = Tensor.from(init, [slots, Tmax, C]);
-  kvCacheWrite(Tensor.from(qkv, [B, T, 3 * C]), meta([[0, 2, 5], [0, 0, 1], [0, 3, 3]]), kc, vc);
-  const [rk, rv] = [Float64Array.from(init), Float64Array.from(init)];
+  const [initK, initV] = [randn(slots * Tmax * C, 2), randn(slots * Tmax * C, 3)];
+  const cache = new KvCache(slots, Tmax, C, "test cache");
+  cache.write(initK, initV);
+  expect(await cache.read()).toEqual({ k: initK, v: initV });
+  kvCacheWrite(Tensor.from(qkv, [B, T, 3 * C]), meta([[0, 2, 5], [0, 0, 1], [0, 3, 3]]), cache);
+  const [rk, rv] = [Float64Array.from(initK), Float64Array.from(initV)];
   kvCacheWriteRef(qkv, B, T, C, [2, 0, 3], [5, 1, 3], rk, rv, Tmax);
-  expect(Array.from(await kc.read())).toEqual(Array.from(rk, Math.fround));
-  expect(Array.from(await vc.read())).toEqual(Array.from(rv, Math.fround));
+  const { k, v } = await cache.read();
+  expect(Array.from(k)).toEqual(Array.from(rk, Math.fround));
+  expect(Array.from(v)).toEqual(Array.from(rv, Math.fround));
+  expect(() => kvCacheWrite(Tensor.empty([2, 3, 12]), meta([[0, 0, 1]]), cache)).toThrow(ShapeError);
+  expect(() => kvCacheWrite(Tensor.empty([1, 8, 36]), meta([[0, 0, 1]]), cache)).toThrow(ShapeError); // T > Tmax
+  cache.destroy();
+  expect(() => new KvCache(runtime().device.limits.maxTextureArrayLayers + 1, Tmax, C)).toThrow(GpuError);
+});
+
+test("kvStore writes each row's new key and value at its (slot, pos) in every layer's cache, five layers", async () => {
+  // Five layers: more than one dispatch's worth of storage textures (at most 4).
+  const [rows, C, slots, Tmax, L] = [3, 8, 3, 6, 5];
+  const at: [number, number, number][] = [[0, 2, 5], [0, 0, 0], [0, 1, 3]];
+  const caches = Array.from({ length: L }, (_, l) => new KvCache(slots, Tmax, C, `test cache ${l}`));
+  const init = caches.map((c, l) => [randn(slots * Tmax * C, 10 + l), randn(slots * Tmax * C, 20 + l)] as const);
+  caches.forEach((c, l) => c.write(...init[l]!));
+  const fresh = caches.map((_, l) => randn(rows * 2 * C, 30 + l));
+  kvStore({ meta: meta(at), layers: caches.map((cache, l) => ({ fresh: Tensor.from(fresh[l]!, [rows, 2 * C]), cache })) });
+  for (const [l, cache] of caches.entries()) {
+    const [k, v] = [Float32Array.from(init[l]![0]), Float32Array.from(init[l]![1])];
+    at.forEach(([, slot, pos], r) => {
+      k.set(fresh[l]!.slice(r * 2 * C, r * 2 * C + C), (slot * Tmax + pos) * C);
+      v.set(fresh[l]!.slice(r * 2 * C + C, (r + 1) * 2 * C), (slot * Tmax + pos) * C);
+    });
+    expect(await cache.read()).toEqual({ k, v });
+    cache.destroy();
+  }
 });
 
 test("attendDecode (ln_1, c_attn, cache write, attention) matches float64 over the cache, positions 0 to Tmax − 1", async () => {
@@ -39,20 +65,24 @@ test("attendDecode (ln_1, c_attn, cache write, attention) matches float64 over t
     const [g, sh] = [randn(C, 8), randn(C, 9)];
     const wT = weightTexture(C, 3 * C, "test c_attn");
     packWeight(Tensor.from(w, [C, 3 * C]), wT);
-    const init = randn(slots * Tmax * C, 4, 2);
-    const kc = Tensor.from(init, [slots, Tmax, C]);
-    const vc = Tensor.from(randn(slots * Tmax * C, 5), [slots, Tmax, C]);
-    const [rk, rv] = [Float64Array.from(init), Float64Array.from(await vc.read())];
+    const [initK, initV] = [randn(slots * Tmax * C, 4, 2), randn(slots * Tmax * C, 5)];
+    const cache = new KvCache(slots, Tmax, C, "test cache");
+    cache.write(initK, initV);
+    const [rk, rv] = [Float64Array.from(initK), Float64Array.from(initV)];
     const slotIds = [1, 3, 0, 11, 10, 9, 8, 7, 6, 5, 4];
     const pos = [0, Tmax - 1, 33, 5, 1, 60, 2, 17, 8, 40, 69];
-    const y = attendDecode(Tensor.from(x, [rows, C]), meta(slotIds.map((s, i) => [0, s, pos[i]!])), wT, Tensor.from(bias), [Tensor.from(g), Tensor.from(sh)], kc, vc, NH);
+    const rowMeta = meta(slotIds.map((s, i) => [0, s, pos[i]!]));
+    const { y, fresh } = attendDecode(Tensor.from(x, [rows, C]), rowMeta, wT, Tensor.from(bias), [Tensor.from(g), Tensor.from(sh)], cache, NH);
+    kvStore({ meta: rowMeta, layers: [{ fresh, cache }] });
     const qkv = decodeLinearRef(x, rows, C, 3 * C, w, bias, [g, sh], "none");
     const ry = attentionDecodeRef(qkv, rows, C, NH, slotIds, pos, rk, rv, Tmax);
     // f32 LayerNorm and dot products, sums over up to 70 positions: relative error stays near 1e-6.
     expectClose(await y.read(), ry, 1e-4, 1e-5, `y (C ${C}, NH ${NH})`);
-    expectClose(await kc.read(), rk, 1e-5, 1e-5, "key cache");
-    expectClose(await vc.read(), rv, 1e-5, 1e-5, "value cache");
+    const { k, v } = await cache.read();
+    expectClose(k, rk, 1e-5, 1e-5, "key cache");
+    expectClose(v, rv, 1e-5, 1e-5, "value cache");
     wT.texture.destroy();
+    cache.destroy();
   }
 });
 
@@ -74,7 +104,6 @@ test("decodeLinear (texture-packed weight) with fused LayerNorm + GELU and with 
   expect(() => decodeLinear(Tensor.empty([rows, N]), wT, Tensor.from(bias))).toThrow(ShapeError);
   expect(() => packWeight(Tensor.from(w, [N, K]), wT)).toThrow(ShapeError);
   wT.texture.destroy();
-  expect(() => kvCacheWrite(Tensor.empty([2, 3, 12]), meta([[0, 0, 1]]), Tensor.empty([2, 4, 4]), Tensor.empty([2, 4, 4]))).toThrow(ShapeError);
 });
 
 test("decodeMlp equals c_proj, ln_2 + c_fc + GELU and mlp c_proj as three decodeLinear calls, bit for bit", async () => {

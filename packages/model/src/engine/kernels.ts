@@ -3,7 +3,7 @@
  * step's embedding, fused linears, single-query attention and head, and the GPU sampler. They only record
  * dispatches and validate shapes; the model-level passes that chain them are in forward.ts.
  */
-import { GpuError, params, runtime, ShapeError, Tensor, linearGrid, type BufferView } from "@forno/gpu";
+import { GpuError, params, runtime, ShapeError, Tensor, linearGrid, type Binding, type BufferView } from "@forno/gpu";
 
 /** Words per row of the `meta` tensor: [token, slot, pos (decode) or len (prefill), unused]. */
 export const META_WORDS = 4;
@@ -32,35 +32,201 @@ function rowsOf(table: Tensor, start: number, count: number, rowBytes: number): 
   return { buffer: table.buffer, byteOffset: start * rowBytes, byteLength: count * rowBytes };
 }
 
-/** Writes keys and values of qkv (B, T, 3C) into caches (slots, Tmax, C) for t < len_b; meta (B, 4) u32. */
-export function kvCacheWrite(qkv: Tensor, meta: Tensor, kc: Tensor, vc: Tensor): void {
+/**
+ * One layer's KV cache for `slots` sequences of up to `Tmax` positions: an rgba32float 2D-array texture,
+ * array layer = slot, row = position, texels j < C/4 the key and C/4 + j the value (heads interleaved as in
+ * qkv). The decode kernels read it as a sampled texture: llvmpipe splits a storage-buffer load into a loop
+ * over its lanes with a branch per component, while a texel fetch is one gather (kvcache.rows at 16 rows,
+ * position 80, one thread: its attention phase ~28% and the whole block ~11% less CPU than with buffers).
+ * A dispatch cannot also write a texture it samples, so the block kernels leave each row's new key and
+ * value in a `fresh` buffer, which the next decode step's embedding dispatch stores (embedRows' `store`;
+ * kvStore where that cannot); kvCacheWrite fills prompts.
+ */
+export class KvCache {
+  readonly texture: GPUTexture;
+  /** The 2D-array view, bound both as the sampled cache and as the storage texture the writers fill. */
+  readonly view: GPUTextureView;
+
+  constructor(
+    readonly slots: number,
+    readonly Tmax: number,
+    readonly C: number,
+    label = "kv cache",
+  ) {
+    const limits = runtime().device.limits;
+    // At least two layers: on the compatibility level a one-layer texture binds as 2D, not as a 2D array.
+    const layers = Math.max(2, slots);
+    if (C % 4 !== 0 || C / 2 > limits.maxTextureDimension2D || Tmax > limits.maxTextureDimension2D || layers > limits.maxTextureArrayLayers) {
+      throw new GpuError(
+        `${label}: a cache of ${slots} sequences × ${Tmax} positions × C ${C} needs C a multiple of 4, C/2 and ${Tmax} ≤ ${limits.maxTextureDimension2D} and ${slots} ≤ ${limits.maxTextureArrayLayers} sequences on this adapter`,
+      );
+    }
+    const usage = GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC | GPUTextureUsage.COPY_DST;
+    this.texture = runtime().device.createTexture({ size: [C / 2, Tmax, layers], format: "rgba32float", usage, label });
+    this.view = this.texture.createView({ dimension: "2d-array" });
+  }
+
+  /** Bytes per texture row in buffer copies: 2C floats, padded to WebGPU's 256-byte row alignment. */
+  private get rowBytes(): number {
+    return Math.ceil((this.C * 8) / 256) * 256;
+  }
+
+  /** Replaces the whole cache with keys and values (slots, Tmax, C) f32 (tests and tools). */
+  write(k: Float32Array, v: Float32Array): void {
+    const { slots, Tmax, C } = this;
+    if (k.length !== slots * Tmax * C || v.length !== k.length) throw new ShapeError("KvCache.write", `keys and values of ${slots}×${Tmax}×${C}`, [[k.length], [v.length]]);
+    const data = new Float32Array((this.rowBytes / 4) * Tmax * slots);
+    for (let r = 0; r < slots * Tmax; r++) {
+      data.set(k.subarray(r * C, (r + 1) * C), (r * this.rowBytes) / 4);
+      data.set(v.subarray(r * C, (r + 1) * C), (r * this.rowBytes) / 4 + C);
+    }
+    runtime().flush(); // the write must land after everything recorded before it
+    runtime().device.queue.writeTexture({ texture: this.texture }, data, { bytesPerRow: this.rowBytes, rowsPerImage: Tmax }, [C / 2, Tmax, slots]);
+  }
+
+  /** The keys and values, (slots, Tmax, C) f32 each, after everything recorded so far (tests and tools). */
+  async read(): Promise<{ k: Float32Array; v: Float32Array }> {
+    const { slots, Tmax, C } = this;
+    const rt = runtime();
+    rt.flush();
+    const bytes = this.rowBytes * Tmax * slots;
+    const staging = rt.device.createBuffer({ size: bytes, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ, label: "kv cache readback" });
+    const encoder = rt.device.createCommandEncoder();
+    encoder.copyTextureToBuffer({ texture: this.texture }, { buffer: staging, bytesPerRow: this.rowBytes, rowsPerImage: Tmax }, [C / 2, Tmax, slots]);
+    rt.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const data = new Float32Array(staging.getMappedRange().slice(0));
+    staging.destroy();
+    const [k, v] = [new Float32Array(slots * Tmax * C), new Float32Array(slots * Tmax * C)];
+    for (let r = 0; r < slots * Tmax; r++) {
+      const at = (r * this.rowBytes) / 4;
+      k.set(data.subarray(at, at + C), r * C);
+      v.set(data.subarray(at + C, at + 2 * C), r * C);
+    }
+    return { k, v };
+  }
+
+  destroy(): void {
+    this.texture.destroy();
+  }
+}
+
+/** Writes keys and values of qkv (B, T, 3C) into the cache for t < len_b (slot from meta (B, 4) u32). */
+export function kvCacheWrite(qkv: Tensor, meta: Tensor, cache: KvCache): void {
   const [B = 0, T = 0, C3 = 0] = qkv.shape;
   const C = C3 / 3;
-  const Tmax = kc.shape[1] ?? 0;
   expectShape("kvCacheWrite", meta, [B, META_WORDS], "meta (B, 4) for qkv (B, T, 3C)");
-  if (kc.shape.length !== 3 || kc.shape[2] !== C || T > Tmax) throw new ShapeError("kvCacheWrite", "cache (slots, Tmax ≥ T, C) for qkv (B, T, 3C)", [kc.shape, qkv.shape]);
-  expectShape("kvCacheWrite", vc, kc.shape, "value cache shaped like the key cache");
-  const n = B * T * C;
-  if (n > 0) runtime().dispatch({ kernel: "kvcache.write", bindings: [qkv, meta, kc, vc], params: params([B, T, C, Tmax]), workgroups: linearGrid(n) });
+  if (qkv.shape.length !== 3 || C !== cache.C || T > cache.Tmax) throw new ShapeError("kvCacheWrite", `qkv (B, T ≤ ${cache.Tmax}, 3·${cache.C}) for the cache`, [qkv.shape, [cache.slots, cache.Tmax, cache.C]]);
+  const n = B * T * (C / 2);
+  if (n > 0) runtime().dispatch({ kernel: "kvcache.write", bindings: [qkv, meta, cache.view], params: params([B, T, C / 4]), workgroups: linearGrid(n, 64) });
+}
+
+/** (rows, 2C) f32: each row's new key then value, which a decode kernel computes and kvStore writes. */
+function freshRows(rows: number, cache: KvCache): Tensor {
+  return Tensor.empty([rows, 2 * cache.C]);
+}
+
+/** Rows' new keys and values for the cache: fresh (rows, 2C) per layer, placed by meta (rows, 4) [_, slot, pos, _]. */
+export interface KvStore {
+  meta: Tensor;
+  layers: readonly { fresh: Tensor; cache: KvCache }[];
+}
+
+/** Layers one dispatch can store: the adapter's storage textures per stage, at most 4. */
+export function storeLayersPerDispatch(): number {
+  return Math.min(4, runtime().device.limits.maxStorageTexturesPerShaderStage);
+}
+
+function checkStore(op: string, store: KvStore): number {
+  const rows = store.meta.shape[0] ?? 0;
+  expectShape(op, store.meta, [rows, META_WORDS], "store meta (rows, 4)");
+  const C = store.layers[0]?.cache.C ?? 0;
+  for (const { fresh, cache } of store.layers) {
+    if (cache.C !== C) throw new ShapeError(op, "caches of one width", store.layers.map((l) => [l.cache.C]));
+    expectShape(op, fresh, [rows, 2 * C], "fresh (rows, 2C) for its cache");
+  }
+  if (store.layers.length > storeLayersPerDispatch()) throw new ShapeError(op, `at most ${storeLayersPerDispatch()} layers per dispatch`, [[store.layers.length]]);
+  return rows;
+}
+
+/** The store statements' defines (kvcache.store.wgsl) for n layers, bindings from `first`. */
+function storeDefines(n: number, first: number): Record<string, string> {
+  if (n === 0) return { STORE_BINDINGS: "", STORES: "" };
+  const layers = [...Array(n).keys()];
+  const bindings = [`@group(0) @binding(${first}) var<storage, read> srow: array<u32>;`];
+  for (const i of layers) {
+    bindings.push(`@group(0) @binding(${first + 1 + 2 * i}) var<storage, read> fresh${i}: array<vec4f>;`);
+    bindings.push(`@group(0) @binding(${first + 2 + 2 * i}) var kv${i}: texture_storage_2d_array<rgba32float, write>;`);
+  }
+  const stores = [
+    "if (i < p.srows * p.W) {",
+    "    let at = vec2u(i % p.W, srow[(i / p.W) * 4u + 2u]);",
+    "    let slot = srow[(i / p.W) * 4u + 1u];",
+    ...layers.map((l) => `    textureStore(kv${l}, at, slot, fresh${l}[i]);`),
+    "  }",
+  ];
+  return { STORE_BINDINGS: bindings.join("\n"), STORES: stores.join("\n  ") };
+}
+/** storeDefines by [first binding][layers]: built once, as dispatches look defines up by value. */
+const STORE_DEFINES = new Map<number, Record<string, string>[]>();
+function storeDefinesCached(n: number, first: number): Record<string, string> {
+  let byCount = STORE_DEFINES.get(first);
+  if (!byCount) STORE_DEFINES.set(first, (byCount = [0, 1, 2, 3, 4].map((k) => storeDefines(k, first))));
+  return byCount[n]!;
+}
+
+/** The bindings a store adds after a kernel's own: meta, then fresh and cache per layer. */
+function storeBindings(store: KvStore | undefined): Binding[] {
+  return store ? [store.meta, ...store.layers.flatMap((l) => [l.fresh, l.cache.view])] : [];
+}
+
+/**
+ * Writes each row's new key and value, fresh (rows, 2C) per layer, into that layer's cache at the row's
+ * (slot, pos): one dispatch per as many layers as the adapter binds storage textures. The decode step
+ * usually leaves this to the next step's embedding dispatch (embedRows' `store`).
+ */
+export function kvStore(store: KvStore): void {
+  const per = storeLayersPerDispatch();
+  for (let at = 0; at < store.layers.length; at += per) {
+    const part = { meta: store.meta, layers: store.layers.slice(at, at + per) };
+    const rows = checkStore("kvStore", part);
+    if (rows === 0) continue;
+    const W = part.layers[0]!.cache.C / 2;
+    runtime().dispatch({
+      kernel: "kvcache.store",
+      reuse: true,
+      defines: storeDefinesCached(part.layers.length, 1),
+      bindings: storeBindings(part),
+      params: params([rows, W]),
+      workgroups: linearGrid(rows * W, 64),
+    });
+  }
 }
 
 /**
  * x (rows, C) = wte[token] + wpe[pos] for meta (rows, 4) u32 [token, slot, pos, _]; with `tokens`, a
- * sampler output (rows, 2) u32 [token, logprob], the tokens come from there instead of meta.
+ * sampler output (rows, 2) u32 [token, logprob], the tokens come from there instead of meta. With `store`
+ * (at most storeLayersPerDispatch() layers), the same dispatch also writes those keys and values into the
+ * cache, as kvStore does.
  */
-export function embedRows(meta: Tensor, wte: Tensor, wpe: Tensor, tokens?: Tensor): Tensor {
+export function embedRows(meta: Tensor, wte: Tensor, wpe: Tensor, tokens?: Tensor, store?: KvStore): Tensor {
   const rows = meta.shape[0] ?? 0;
   const [V = 0, C = 0] = wte.shape;
   if (wpe.shape[1] !== C || C % 4 !== 0) throw new ShapeError("embedRows", "wte (V, C) and wpe (T, C) with C a multiple of 4", [wte.shape, wpe.shape]);
   if (tokens) expectShape("embedRows", tokens, [rows, 2], "tokens (rows, 2) from the sampler");
+  const srows = store ? checkStore("embedRows", store) : 0;
+  const W = store?.layers[0] ? store.layers[0].cache.C / 2 : 0;
   const x = Tensor.empty([rows, C]); // (rows, C) f32
-  for (const { start, count } of tableChunks(V, C * 4)) {
+  for (const [k, { start, count }] of tableChunks(V, C * 4).entries()) {
+    // Only the first chunk's dispatch stores.
+    const s = k === 0 && srows > 0 && W > 0 ? store : undefined;
     runtime().dispatch({
       kernel: "kvcache.embed",
       reuse: true,
-      bindings: [meta, tokens ?? meta, rowsOf(wte, start, count, C * 4), wpe, x],
-      params: params([rows, C / 4, start, count, tokens ? 2 : META_WORDS]),
-      workgroups: linearGrid((rows * C) / 4, 64),
+      defines: storeDefinesCached(s?.layers.length ?? 0, 6),
+      bindings: [meta, tokens ?? meta, rowsOf(wte, start, count, C * 4), wpe, x, ...storeBindings(s)],
+      params: params([rows, C / 4, start, count, tokens ? 2 : META_WORDS, s ? srows : 0, s ? W : 0]),
+      workgroups: linearGrid(Math.max((rows * C) / 4, s ? srows * W : 0), 64),
     });
   }
   return x;
@@ -139,31 +305,32 @@ export function decodeLinear(x: Tensor, w: WeightTexture, bias: BufferView, opts
 
 /**
  * The attention half of a decode-step block, per head and block of R rows (kvcache.attend.wgsl): y (rows, C)
- * = attention of ln(x)·Wq + bq over each row's cache, after writing ln(x)·Wk + bk and ln(x)·Wv + bv at the
- * row's (slot, pos). x (rows, C) is the residual stream, w the packed c_attn (C, 3C), bias (3C).
+ * = attention of ln(x)·Wq + bq over each row's cache and its new key ln(x)·Wk + bk and value ln(x)·Wv + bv,
+ * which go to `fresh` (rows, 2C) for kvStore. x (rows, C) is the residual stream, w the packed c_attn
+ * (C, 3C), bias (3C).
  */
-export function attendDecode(x: Tensor, meta: Tensor, w: WeightTexture, bias: BufferView, ln: [Tensor, Tensor], kc: Tensor, vc: Tensor, NH: number): Tensor {
+export function attendDecode(x: Tensor, meta: Tensor, w: WeightTexture, bias: BufferView, ln: [Tensor, Tensor], cache: KvCache, NH: number): { y: Tensor; fresh: Tensor } {
   const [rows = 0, C = 0] = x.shape;
   const HS = C / NH;
   if (x.shape.length !== 2 || C % NH !== 0 || HS % 4 !== 0 || w.K !== C || w.N !== 3 * C) {
     throw new ShapeError("attendDecode", `x (rows, C) with a head size C / ${NH} that is a multiple of 4, and c_attn (C, 3C)`, [x.shape, [w.K, w.N]]);
   }
   expectShape("attendDecode", meta, [rows, META_WORDS], "meta (rows, 4)");
-  if (kc.shape.length !== 3 || kc.shape[2] !== C) throw new ShapeError("attendDecode", "cache (slots, Tmax, C)", [kc.shape, x.shape]);
-  expectShape("attendDecode", vc, kc.shape, "value cache shaped like the key cache");
+  if (cache.C !== C) throw new ShapeError("attendDecode", "a cache of the model's width", [x.shape, [cache.slots, cache.Tmax, cache.C]]);
   const R = rowBlock(rows);
   const y = Tensor.empty([rows, C]); // (rows, C) f32
+  const fresh = freshRows(rows, cache);
   runtime().dispatch({
     kernel: "kvcache.attend",
     reuse: true,
     defines: { R, HS4: HS / 4 },
     // Enough invocations for both phases: one per vec4 of a head's columns, then one per row.
     overrides: { WG: Math.max(8, HS / 4) },
-    bindings: [x, meta, w.view, bias, ln[0], ln[1], kc, vc, y],
-    params: params([rows, C / 4, kc.shape[1]!], [LN_EPS, 1 / Math.sqrt(HS)]),
+    bindings: [x, meta, w.view, bias, ln[0], ln[1], cache.view, fresh, y],
+    params: params([rows, C / 4], [LN_EPS, 1 / Math.sqrt(HS)]),
     workgroups: [NH, Math.ceil(rows / R)],
   });
-  return y;
+  return { y, fresh };
 }
 
 /** Words of one block's packed vectors: LayerNorm weights and shifts and the four biases (see kvcache.block.wgsl). */
@@ -179,15 +346,18 @@ const BLOCK_WG = 8;
 /**
  * A whole decode-step transformer block in one dispatch (CPU adapters): x (rows, C) is updated in place;
  * vecs (13C) holds the block's vectors, w = [c_attn (C, 3C), attn c_proj (C, C), c_fc (C, 4C), mlp c_proj (4C, C)].
+ * Returns each row's new key and value (rows, 2C) for kvStore.
  */
-export function decodeBlock(x: Tensor, meta: Tensor, vecs: Tensor, w: readonly [WeightTexture, WeightTexture, WeightTexture, WeightTexture], kc: Tensor, vc: Tensor, NH: number): void {
+export function decodeBlock(x: Tensor, meta: Tensor, vecs: Tensor, w: readonly [WeightTexture, WeightTexture, WeightTexture, WeightTexture], cache: KvCache, NH: number): Tensor {
   const [rows = 0, C = 0] = x.shape;
   const wantN = [3 * C, C, 4 * C, C];
   if (x.shape.length !== 2 || C % 4 !== 0 || C % NH !== 0 || (C / NH) % 4 !== 0 || vecs.size !== BLOCK_VEC_WORDS * C || w.some((t, i) => t.N !== wantN[i])) {
     throw new ShapeError("decodeBlock", `x (rows, C) with C a multiple of 4 and of NH = ${NH}, a head size that is a multiple of 4, and vecs (13C)`, [x.shape, vecs.shape]);
   }
   expectShape("decodeBlock", meta, [rows, META_WORDS], "meta (rows, 4)");
+  if (cache.C !== C) throw new ShapeError("decodeBlock", "a cache of the model's width", [x.shape, [cache.slots, cache.Tmax, cache.C]]);
   const HS = C / NH;
+  const fresh = freshRows(rows, cache);
   const S4 = (7 * C) / 4 + BLOCK_WG + (BLOCK_WG * HS) / 4;
   const scratch = Tensor.empty([rows, 4 * S4]); // (rows, S4) vec4f, see the kernel's header
   // Invocations per head in attention: all of them split among the heads, a power of two.
@@ -197,12 +367,13 @@ export function decodeBlock(x: Tensor, meta: Tensor, vecs: Tensor, w: readonly [
     reuse: true,
     defines: { HS4: HS / 4, G },
     overrides: { WG: BLOCK_WG },
-    bindings: [x, meta, vecs, ...w.map((t) => t.view), kc, vc, scratch],
-    params: params([C / 4, NH, kc.shape[1]!, S4], [LN_EPS, 1 / Math.sqrt(HS)]),
+    bindings: [x, meta, vecs, ...w.map((t) => t.view), cache.view, fresh, scratch],
+    params: params([C / 4, NH, S4], [LN_EPS, 1 / Math.sqrt(HS)]),
     workgroups: rows,
   });
   // Later uses of the buffer are recorded after this dispatch, so it can go back to the pool now.
   scratch.dispose();
+  return fresh;
 }
 
 /**
@@ -235,18 +406,19 @@ export function decodeMlp(x: Tensor, y: Tensor, w: readonly [WeightTexture, Weig
 
 /**
  * A whole decode-step block for R rows per workgroup in one dispatch (kvcache.rows.wgsl, CPU adapters):
- * what decodeAttend then decodeMlp compute, with the same sums. x (rows, C) is updated in place; vecs (13C)
- * and w as decodeBlock takes them.
+ * what attendDecode then decodeMlp compute, with the same sums. x (rows, C) is updated in place; vecs (13C)
+ * and w as decodeBlock takes them. Returns each row's new key and value (rows, 2C) for kvStore.
  */
-export function decodeRows(x: Tensor, meta: Tensor, vecs: Tensor, w: readonly [WeightTexture, WeightTexture, WeightTexture, WeightTexture], kc: Tensor, vc: Tensor, NH: number): void {
+export function decodeRows(x: Tensor, meta: Tensor, vecs: Tensor, w: readonly [WeightTexture, WeightTexture, WeightTexture, WeightTexture], cache: KvCache, NH: number): Tensor {
   const [rows = 0, C = 0] = x.shape;
   const wantN = [3 * C, C, 4 * C, C];
   if (x.shape.length !== 2 || C % 4 !== 0 || C % NH !== 0 || (C / NH) % 4 !== 0 || vecs.size !== BLOCK_VEC_WORDS * C || w.some((t, i) => t.N !== wantN[i])) {
     throw new ShapeError("decodeRows", `x (rows, C) with C a multiple of 4 and of NH = ${NH}, a head size that is a multiple of 4, and vecs (13C)`, [x.shape, vecs.shape]);
   }
   expectShape("decodeRows", meta, [rows, META_WORDS], "meta (rows, 4)");
-  if (kc.shape.length !== 3 || kc.shape[2] !== C) throw new ShapeError("decodeRows", "cache (slots, Tmax, C)", [kc.shape, x.shape]);
+  if (cache.C !== C) throw new ShapeError("decodeRows", "a cache of the model's width", [x.shape, [cache.slots, cache.Tmax, cache.C]]);
   const HS = C / NH;
+  const fresh = freshRows(rows, cache);
   const scratch = Tensor.empty([rows, 8 * C]); // (rows, 8C) f32: qkv, y, f per row (see the kernel's header)
   const R = rowBlock(rows);
   runtime().dispatch({
@@ -254,12 +426,13 @@ export function decodeRows(x: Tensor, meta: Tensor, vecs: Tensor, w: readonly [W
     reuse: true,
     defines: { R, CPI: LINEAR_CPI, HS4: HS / 4 },
     overrides: { WG: LINEAR_WG },
-    bindings: [x, meta, vecs, ...w.map((t) => t.view), kc, vc, scratch],
-    params: params([rows, C / 4, NH, kc.shape[1]!], [LN_EPS, 1 / Math.sqrt(HS)]),
+    bindings: [x, meta, vecs, ...w.map((t) => t.view), cache.view, fresh, scratch],
+    params: params([rows, C / 4, NH], [LN_EPS, 1 / Math.sqrt(HS)]),
     workgroups: [1, Math.ceil(rows / R)],
   });
   // Later uses of the buffer are recorded after this dispatch, so it can go back to the pool now.
   scratch.dispose();
+  return fresh;
 }
 
 /** logits (rows, V) = ln_f(x) · wteᵀ for x (rows, C), C % 4 = 0. */
