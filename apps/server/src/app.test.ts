@@ -72,6 +72,8 @@ describe("errors in the OpenAI shape", () => {
     const res = await small.app.request("/v1/completions", { method: "POST", body: JSON.stringify({ ...ok, prompt: "x".repeat(200) }) });
     await expectError(res, 413, "body_too_large");
     await small.app.close();
+    // Closing the app closed its engine: its GPU memory is released and it takes no more calls.
+    await expect(small.model.engine.scorePrompts([[1, 2]])).rejects.toThrow(/closed/);
   });
 
   test("an unknown model is a 404 naming the served ones", async () => {

@@ -2,7 +2,7 @@
  * The HTTP app: an OpenAI-compatible API over the served models, feedback endpoints over the store,
  * tokenizer helpers, Prometheus metrics and the playground page at `/`. `createApp` wires middleware (metrics, bearer key, body limit +
  * UTF-8 + JSON) and one error handler; generation goes through one Scheduler per model. `app.close()` finishes queued and running
- * generations, then closes the store. Serving it (Bun.serve, signals) is main.ts's job.
+ * generations, then releases the engines' GPU memory and closes the store. Serving it (Bun.serve, signals) is main.ts's job.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -25,7 +25,7 @@ import type { ServerState } from "./state.ts";
 import { detokenize, tokenize } from "./tokenize.ts";
 
 export interface AppOptions {
-  /** Served models; the first is the default for /tokenize and /detokenize. */
+  /** Served models; the first is the default for /tokenize and /detokenize. The app owns their engines: `close()` closes them. */
   models: ServedModel[];
   store: Store;
   /** When set, every route but /health and the playground page needs `Authorization: Bearer <apiKey>` (the page asks for the key). */
@@ -82,6 +82,8 @@ export function createApp(opts: AppOptions): ServerApp {
 
   const close = async () => {
     await Promise.all([...schedulers.values()].map((s) => s.close()));
+    // Then the engines: they finish any scoring call still running and release their GPU memory.
+    await Promise.all(opts.models.map((m) => m.engine.close?.()));
     await opts.store.close();
   };
   return Object.assign(app, { close });

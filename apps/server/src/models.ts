@@ -14,8 +14,8 @@ export interface ServedModel {
   /** Checkpoint directory it was loaded from. */
   checkpoint: string;
   tokenizer: Tokenizer;
-  /** Generation engine; `maxSeqLen` bounds prompt + completion tokens. */
-  engine: Pick<Engine, "generate" | "scorePrompts" | "scorePromptsTop" | "maxBatch" | "maxSeqLen">;
+  /** Generation engine; `maxSeqLen` bounds prompt + completion tokens. The app closes it when it closes (when it can). */
+  engine: Pick<Engine, "generate" | "scorePrompts" | "scorePromptsTop" | "maxBatch" | "maxSeqLen"> & Partial<Pick<Engine, "close">>;
   /** When the checkpoint was written (Unix seconds), for /v1/models. */
   created: number;
 }

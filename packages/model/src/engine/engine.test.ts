@@ -279,6 +279,18 @@ test("no GPU memory is left behind by generate or scorePrompts", async () => {
   expect(runtime().pool.stats.inUseBytes).toBe(before);
 });
 
+test("close waits for the running call, then refuses new calls", async () => {
+  const own = new Engine(model, { maxBatch: 2 });
+  const running = own.generate([greedy(prompts[0]!, 6)]);
+  const closing = own.close();
+  const refused = expect(own.scorePrompts([[1, 2]])).rejects.toThrow(/closed/); // refused at once, while the call runs
+  expect((await running)[0]!.tokens).toHaveLength(6);
+  await closing;
+  await refused;
+  await expect(own.generate([greedy([1], 2)])).rejects.toThrow(ConfigError);
+  own.dispose(); // a second release is a no-op
+});
+
 test("bad requests and settings fail with a ConfigError naming the problem", () => {
   expect(() => engine.generate([{ prompt: [], maxTokens: 3 }])).toThrow(/prompt must have/);
   expect(() => engine.generate([{ prompt: [61], maxTokens: 3 }])).toThrow(ConfigError);

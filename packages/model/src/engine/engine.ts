@@ -119,6 +119,8 @@ export class Engine {
   private queue: Promise<unknown> = Promise.resolve();
   /** Calls queued behind the running one. */
   private waitingCalls = 0;
+  private closing = false;
+  private disposed = false;
 
   constructor(
     readonly model: GPT,
@@ -199,12 +201,22 @@ export class Engine {
     return (await this.scorePrompts([ids]))[0]!;
   }
 
-  /** Releases the KV cache; the engine cannot be used afterwards. */
+  /** Releases the KV cache and packed weights at once; later calls throw. See also `close`. */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.state.dispose();
   }
 
+  /** Refuses new calls, waits for the running and queued ones, then disposes. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.queue;
+    this.dispose();
+  }
+
   private serial<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.disposed || this.closing) return Promise.reject(new ConfigError("Engine: closed (dispose() or close() was called)"));
     this.waitingCalls++;
     const start = () => {
       this.waitingCalls--;
