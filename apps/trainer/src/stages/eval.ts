@@ -33,10 +33,10 @@ interface Row {
 
 const STYLE_LABEL: Record<ChatPromptStyle, string> = { direct: "direct", "step-by-step": "step by step" };
 
-function loadModel(dir: string | null, what: string): { model: GPT; dir: string; tokenizerDir?: string } {
+function loadModel(dir: string | null, what: string): { model: GPT; dir: string; tokenizerDir?: string; metadata?: Record<string, unknown> } {
   if (!dir) throw new UsageError(`eval: no ${what} checkpoint; run \`bun run train ${what}\` first`);
   const ck = loadCheckpoint(dir);
-  return { model: new GPT(ck.config, new Map([...ck.params].map(([k, v]) => [k, v.data]))), dir, tokenizerDir: ck.tokenizerDir };
+  return { model: new GPT(ck.config, new Map([...ck.params].map(([k, v]) => [k, v.data]))), dir, tokenizerDir: ck.tokenizerDir, metadata: ck.state?.metadata };
 }
 
 /**
@@ -130,7 +130,7 @@ async function rlRows(opts: Options, tok: Tokenizer, problems: ArithmeticProblem
     const ckpt = existsSync(dir) ? latestCheckpoint(dir) : null;
     if (!ckpt) continue;
     const m = loadModel(ckpt, stage);
-    for (const style of trainedFormats(loadCheckpoint(ckpt).state?.metadata)) rows.push(await chatEval(stage.toUpperCase(), m.model, tok, wide, style));
+    for (const style of trainedFormats(m.metadata)) rows.push(await chatEval(stage.toUpperCase(), m.model, tok, wide, style));
   }
 }
 
