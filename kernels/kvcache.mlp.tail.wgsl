@@ -3,36 +3,10 @@
 // x += f·Wfc2 + b, with the same sums in the same order in both kernels. Barriers stay in the entry point
 // this text lands in (on llvmpipe a barrier inside a helper function does not synchronise).
 // In scope there: p, x, vecs, wfc, wfc2, part, stat, R, WG, CPI, SQRT_2_OVER_PI, lid, C4, F4, K, row0,
-// b (the rows, clamped), and fLoad(row, n4) / fStore(row, n4, v) for the hidden activations f.
+// b (the rows, clamped), and fLoad(row, n4) / fStore(row, n4, v) for the hidden activations f; it declares
+// mean and rstd (kvcache.rowstats).
   // ln_2 statistics of the updated rows.
-  for (var r = 0u; r < R; r++) {
-    var s = 0.0;
-    for (var k = lid; k < C4; k += WG) { s += dot(x[b[r] * C4 + k], vec4f(1.0)); }
-    part[r * WG + lid] = s;
-  }
-  workgroupBarrier();
-  if (lid < R) {
-    var s = 0.0;
-    for (var i = 0u; i < WG; i++) { s += part[lid * WG + i]; }
-    stat[lid] = s / K;
-  }
-  workgroupBarrier();
-  var mean: array<f32, R>;
-  for (var r = 0u; r < R; r++) {
-    mean[r] = stat[r];
-    var v = 0.0;
-    for (var k = lid; k < C4; k += WG) { let d = x[b[r] * C4 + k] - mean[r]; v += dot(d, d); }
-    part[r * WG + lid] = v;
-  }
-  workgroupBarrier();
-  if (lid < R) {
-    var v = 0.0;
-    for (var i = 0u; i < WG; i++) { v += part[lid * WG + i]; }
-    stat[R + lid] = 1.0 / sqrt(v / K + p.eps);
-  }
-  workgroupBarrier();
-  var rstd: array<f32, R>;
-  for (var r = 0u; r < R; r++) { rstd[r] = stat[R + r]; }
+  // #include kvcache.rowstats
 
   // f = gelu(ln_2(x)·Wfc + b): stored first, GELU applied in a second pass (see kvcache.linear.wgsl).
   for (var n0 = lid * CPI; n0 < F4; n0 += WG * CPI) {

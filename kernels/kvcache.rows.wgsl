@@ -65,73 +65,48 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
   var b: array<u32, R>;
   for (var r = 0u; r < R; r++) { b[r] = min(row0 + r, p.rows - 1u); }
 
-  // ln_1 statistics, two passes like layernorm.wgsl.
-  for (var r = 0u; r < R; r++) {
-    var s = 0.0;
-    for (var k = lid; k < C4; k += WG) { s += dot(x[b[r] * C4 + k], vec4f(1.0)); }
-    part[r * WG + lid] = s;
-  }
-  workgroupBarrier();
-  if (lid < R) {
-    var s = 0.0;
-    for (var i = 0u; i < WG; i++) { s += part[lid * WG + i]; }
-    stat[lid] = s / K;
-  }
-  workgroupBarrier();
-  var mean1: array<f32, R>;
-  for (var r = 0u; r < R; r++) {
-    mean1[r] = stat[r];
-    var v = 0.0;
-    for (var k = lid; k < C4; k += WG) { let d = x[b[r] * C4 + k] - mean1[r]; v += dot(d, d); }
-    part[r * WG + lid] = v;
-  }
-  workgroupBarrier();
-  if (lid < R) {
-    var v = 0.0;
-    for (var i = 0u; i < WG; i++) { v += part[lid * WG + i]; }
-    stat[R + lid] = 1.0 / sqrt(v / K + p.eps);
-  }
-  workgroupBarrier();
-  var rstd1: array<f32, R>;
-  for (var r = 0u; r < R; r++) { rstd1[r] = stat[R + r]; }
-
-  // qkv = ln_1(x)·Wqkv + b into scratch.
-  for (var n0 = lid * CPI; n0 < Q4; n0 += WG * CPI) {
-    var acc: array<vec4f, R * CPI>;
-    for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
-    for (var k4 = 0u; k4 < C4; k4++) {
-      let k = 4u * k4;
-      var wv: array<vec4f, 4u * CPI>;
-      for (var c = 0u; c < CPI; c++) {
-        let col = min(n0 + c, Q4 - 1u);
-        wv[4u * c] = textureLoad(wqkv, vec2u(col, k), 0);
-        wv[4u * c + 1u] = textureLoad(wqkv, vec2u(col, k + 1u), 0);
-        wv[4u * c + 2u] = textureLoad(wqkv, vec2u(col, k + 2u), 0);
-        wv[4u * c + 3u] = textureLoad(wqkv, vec2u(col, k + 3u), 0);
-      }
-      let g = vecs[k4];
-      let sh = vecs[C4 + k4];
-      for (var r = 0u; r < R; r++) {
-        let xv = (x[b[r] * C4 + k4] - mean1[r]) * rstd1[r] * g + sh;
+  // ln_1 statistics and qkv = ln_1(x)·Wqkv + b, in a block of their own: kvcache.mlp.tail's ln_2
+  // statistics declare the same names.
+  {
+    // #include kvcache.rowstats
+    // qkv = ln_1(x)·Wqkv + b into scratch.
+    for (var n0 = lid * CPI; n0 < Q4; n0 += WG * CPI) {
+      var acc: array<vec4f, R * CPI>;
+      for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
+      for (var k4 = 0u; k4 < C4; k4++) {
+        let k = 4u * k4;
+        var wv: array<vec4f, 4u * CPI>;
         for (var c = 0u; c < CPI; c++) {
-          acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
+          let col = min(n0 + c, Q4 - 1u);
+          wv[4u * c] = textureLoad(wqkv, vec2u(col, k), 0);
+          wv[4u * c + 1u] = textureLoad(wqkv, vec2u(col, k + 1u), 0);
+          wv[4u * c + 2u] = textureLoad(wqkv, vec2u(col, k + 2u), 0);
+          wv[4u * c + 3u] = textureLoad(wqkv, vec2u(col, k + 3u), 0);
+        }
+        let g = vecs[k4];
+        let sh = vecs[C4 + k4];
+        for (var r = 0u; r < R; r++) {
+          let xv = (x[b[r] * C4 + k4] - mean[r]) * rstd[r] * g + sh;
+          for (var c = 0u; c < CPI; c++) {
+            acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
+          }
         }
       }
-    }
-    for (var c = 0u; c < CPI; c++) {
-      let n4 = n0 + c;
-      let b4 = vecs[2u * C4 + min(n4, Q4 - 1u)];
-      for (var r = 0u; r < R; r++) {
-        if (n4 < Q4 && row0 + r < p.rows) { scratch[(row0 + r) * S4 + n4] = acc[r * CPI + c] + b4; }
+      for (var c = 0u; c < CPI; c++) {
+        let n4 = n0 + c;
+        let b4 = vecs[2u * C4 + min(n4, Q4 - 1u)];
+        for (var r = 0u; r < R; r++) {
+          if (n4 < Q4 && row0 + r < p.rows) { scratch[(row0 + r) * S4 + n4] = acc[r * CPI + c] + b4; }
+        }
       }
-    }
-    // k and v of this invocation's columns to `fresh` for the cache (a second pass: see kvcache.linear.wgsl
-    // on keeping the store loop above small).
-    for (var c = 0u; c < CPI; c++) {
-      let n4 = n0 + c;
-      for (var r = 0u; r < R; r++) {
-        let row = row0 + r;
-        if (n4 >= C4 && n4 < Q4 && row < p.rows) { fresh[row * 2u * C4 + n4 - C4] = scratch[row * S4 + n4]; }
+      // k and v of this invocation's columns to `fresh` for the cache (a second pass: see kvcache.linear.wgsl
+      // on keeping the store loop above small).
+      for (var c = 0u; c < CPI; c++) {
+        let n4 = n0 + c;
+        for (var r = 0u; r < R; r++) {
+          let row = row0 + r;
+          if (n4 >= C4 && n4 < Q4 && row < p.rows) { fresh[row * 2u * C4 + n4 - C4] = scratch[row * S4 + n4]; }
+        }
       }
     }
   }
