@@ -5,8 +5,8 @@
 // dispatch (the same statements, STORE_BINDINGS and STORES); this kernel alone before a prefill, for layers
 // beyond the first four, and in tests.
 // @binding(0) params: { srows: u32, W: u32 }
-// STORE_BINDINGS (kvStoreDefines in kernels.ts, from binding 1): srow: array<u32>, (srows, 4) [token, slot,
-// pos, unused] (read); per layer i: fresh_i: array<vec4f>, (srows, W) (read), and kv_i:
+// STORE_BINDINGS (storeDefines in kernels.ts, from binding 1): srow: array<u32>, (srows, 4) [token, slot,
+// pos, unused] (read); per layer i: fresh{i}: array<vec4f>, (srows, W) (read), and kv{i}:
 // texture_storage_2d_array<rgba32float, write>, layer i's cache.
 // Workgroup 64, one invocation per (row, j); dispatch linearGrid(srows·W, 64).
 struct Params { srows: u32, W: u32 }

@@ -2,11 +2,11 @@
  * One place where errors become HTTP replies in the OpenAI error shape. Typed errors of the packages map to
  * statuses here (db NotFoundError → 404, ValidationError → 400, ConflictError → 409; tokenizer errors and
  * requests the engine refuses (model ConfigError) → 400;
- * a full queue → 429 with Retry-After; a closed scheduler or store → 503); anything else is a 500 whose
+ * a full queue → 429 with Retry-After; a closed scheduler, engine or store → 503); anything else is a 500 whose
  * details go to the log, not to the client.
  */
 import { ConflictError, NotFoundError, StoreClosedError, ValidationError } from "@forno/db";
-import { ConfigError } from "@forno/model";
+import { ConfigError, EngineClosedError } from "@forno/model";
 import { ChatFormatError, TokenizerError } from "@forno/tokenizer";
 import type { Context } from "hono";
 import { ApiError, QueueFullError, SchedulerClosedError } from "./errors.ts";
@@ -16,7 +16,7 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof QueueFullError) {
     return new ApiError(429, err.message, { type: "rate_limit_error", code: "queue_full", headers: { "Retry-After": String(err.retryAfterS) } });
   }
-  if (err instanceof SchedulerClosedError || err instanceof StoreClosedError) {
+  if (err instanceof SchedulerClosedError || err instanceof StoreClosedError || err instanceof EngineClosedError) {
     return new ApiError(503, `the server is shutting down (${err.message}); retry against a running server`, { code: "shutting_down" });
   }
   if (err instanceof NotFoundError) return new ApiError(404, err.message, { code: "not_found" });

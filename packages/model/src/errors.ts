@@ -14,6 +14,11 @@ export class ConfigError extends ModelError {
   override name = "ConfigError";
 }
 
+/** A call on an engine after `close()` or `dispose()` (a server answers 503: it is shutting down). */
+export class EngineClosedError extends ModelError {
+  override name = "EngineClosedError";
+}
+
 /** A checkpoint, safetensors file or Hugging Face directory that is missing, corrupt or does not fit the config. */
 export class CheckpointError extends ModelError {
   override name = "CheckpointError";

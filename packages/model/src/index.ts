@@ -1,6 +1,6 @@
 /** @forno/model — host-side model I/O: config and presets, init, safetensors, checkpoints, the HF GPT-2 bridge, token shards. */
 export { PRESETS, makeConfig, validateConfig, paramShapes, paramCount, flopsPerToken, type GPTConfig, type PresetName, type ParamSpec } from "./config.ts";
-export { ModelError, ConfigError, CheckpointError, ShardError } from "./errors.ts";
+export { ModelError, ConfigError, CheckpointError, EngineClosedError, ShardError } from "./errors.ts";
 export { Rng, type RngState } from "./rng.ts";
 export { initParams, INIT_STD } from "./init.ts";
 export { readSafetensors, writeSafetensors, type HostTensor, type SafeTensor, type SafeDtype, type SafetensorsContents } from "./safetensors.ts";

@@ -1,7 +1,7 @@
 import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { initRuntime, noGrad, runtime, scope, Tensor } from "@forno/gpu";
 import { makeConfig } from "../config.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, EngineClosedError } from "../errors.ts";
 import { GPT } from "../gpt.ts";
 import { initParams } from "../init.ts";
 import { expectClose } from "@forno/gpu/testing";
@@ -279,16 +279,32 @@ test("no GPU memory is left behind by generate or scorePrompts", async () => {
   expect(runtime().pool.stats.inUseBytes).toBe(before);
 });
 
-test("close waits for the running call, then refuses new calls", async () => {
+test("close waits for the running call, then refuses new calls and leaves no pooled memory behind", async () => {
+  await runtime().sync();
+  const before = runtime().pool.stats.inUseBytes;
   const own = new Engine(model, { maxBatch: 2 });
   const running = own.generate([greedy(prompts[0]!, 6)]);
   const closing = own.close();
-  const refused = expect(own.scorePrompts([[1, 2]])).rejects.toThrow(/closed/); // refused at once, while the call runs
+  const refused = expect(own.scorePrompts([[1, 2]])).rejects.toThrow(EngineClosedError); // at once, while the call runs
   expect((await running)[0]!.tokens).toHaveLength(6);
   await closing;
   await refused;
-  await expect(own.generate([greedy([1], 2)])).rejects.toThrow(ConfigError);
+  await expect(own.generate([greedy([1], 2)])).rejects.toThrow(/closed/);
   own.dispose(); // a second release is a no-op
+  expect(runtime().pool.stats.inUseBytes).toBe(before);
+  // dispose() while calls wait (none has started: a call starts on a later tick): they reject instead of
+  // running on released memory.
+  const other = new Engine(model, { maxBatch: 2 });
+  const settled = Promise.allSettled([other.generate([greedy([1], 3)]), other.scorePrompts([[2, 3]])]);
+  other.dispose();
+  for (const r of await settled) expect(r.status === "rejected" && r.reason instanceof EngineClosedError).toBe(true);
+});
+
+test("one slot (maxBatch 1, as the chat command runs): greedy decoding equals recomputing", async () => {
+  const own = new Engine(model, { maxBatch: 1 });
+  const out = await own.generate(prompts.map((p) => greedy(p, 6)));
+  own.dispose();
+  for (const [i, p] of prompts.entries()) expect(out[i]!.tokens).toEqual(await recompute(p, 6));
 });
 
 test("bad requests and settings fail with a ConfigError naming the problem", () => {

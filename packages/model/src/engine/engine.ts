@@ -9,7 +9,7 @@
  * Calls run one at a time (each step's tensors live in a scope, so nothing outlives a call but the cache).
  */
 import { crossEntropyPerToken, noGrad, runtime, scope, Tensor } from "@forno/gpu";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, EngineClosedError } from "../errors.ts";
 import type { GPT } from "../gpt.ts";
 import { DecodeState, type DecodeVariant } from "./forward.ts";
 import { CFG_WORDS, MAX_TOP_LOGPROBS, META_WORDS, packSampleParams, sampleRows, topLogprobRows, type SampleParams } from "./kernels.ts";
@@ -201,7 +201,10 @@ export class Engine {
     return (await this.scorePrompts([ids]))[0]!;
   }
 
-  /** Releases the KV cache and packed weights at once; later calls throw. See also `close`. */
+  /**
+   * Releases the KV cache and packed weights at once; later calls, and calls still queued, reject with
+   * EngineClosedError. It must not overlap a running call: `close()` waits for that.
+   */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -216,11 +219,12 @@ export class Engine {
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.disposed || this.closing) return Promise.reject(new ConfigError("Engine: closed (dispose() or close() was called)"));
+    const closed = () => new EngineClosedError("Engine: closed (dispose() or close() was called)");
+    if (this.disposed || this.closing) return Promise.reject(closed());
     this.waitingCalls++;
     const start = () => {
       this.waitingCalls--;
-      return fn();
+      return this.disposed ? Promise.reject(closed()) : fn();
     };
     const run = this.queue.then(start, start);
     this.queue = run.catch(() => undefined);

@@ -3,8 +3,9 @@
  * prompts, every position a row of the decode kernels' linears and the training op's causal attention
  * (which makes the padding invisible to real positions), which also fills the KV cache, and the
  * one-token decode step on the fused kernels of kernels.ts
- * (per step: embed, which also stores the last step's keys and values in the KV cache, L blocks of 1
- * ("block"), 2 ("rows") or 4 ("ops") dispatches, head; the weights are read from
+ * (per step: embed, which also stores the last step's keys and values in the KV cache (a kvStore dispatch
+ * more per 4 layers past the fourth), L blocks of 1 ("block" and "rowblock"), 2 ("rows") or 4 ("ops")
+ * dispatches, head; the weights are read from
  * textures packed by `refresh()` once per generate call, the tied head's too where the vocabulary fits a
  * texture). Both return the logits of each row's last position only. Sampling and the sequence
  * bookkeeping are the engine's.
@@ -169,7 +170,8 @@ export class DecodeState {
    * One decode step: meta (rows, 4) u32 [token, slot, pos, _] feeds each row's newest token at position
    * pos (its key and value reach the cache at the next step's embedding or before the next prefill) and
    * returns the next-token logits (rows, V) f32. With `tokens`, the previous step's sampler output (rows, 2),
-   * the tokens come from the GPU instead of meta.
+   * the tokens come from the GPU instead of meta. Takes `meta` over: it is kept (and read) until the next
+   * step's store and disposed then, so pass a fresh tensor per step and do not dispose it.
    */
   decode(meta: Tensor, tokens?: Tensor): Tensor {
     const { nEmbd: C, nHead: NH } = this.model.config;

@@ -37,7 +37,7 @@ function rowsOf(table: Tensor, start: number, count: number, rowBytes: number): 
  * array layer = slot, row = position, texels j < C/4 the key and C/4 + j the value (heads interleaved as in
  * qkv). The decode kernels read it as a sampled texture: llvmpipe splits a storage-buffer load into a loop
  * over its lanes with a branch per component, while a texel fetch is one gather (kvcache.rows at 16 rows,
- * position 80, one thread: its attention phase ~28% and the whole block ~11% less CPU than with buffers).
+ * position 80, one thread: its attention phase ~28% and the whole block ~10% less CPU than with buffers).
  * A dispatch cannot also write a texture it samples, so the block kernels leave each row's new key and
  * value in a `fresh` buffer, which the next decode step's embedding dispatch stores (embedRows' `store`;
  * kvStore where that cannot); kvCacheWrite fills prompts.
@@ -132,9 +132,13 @@ export interface KvStore {
   layers: readonly { fresh: Tensor; cache: KvCache }[];
 }
 
-/** Layers one dispatch can store: the adapter's storage textures per stage, at most 4. */
+/**
+ * Layers one dispatch can store: at most 4, and within the adapter's storage textures and storage buffers
+ * per stage (kvcache.embed binds 5 buffers of its own, then the rows' meta and one buffer per layer).
+ */
 export function storeLayersPerDispatch(): number {
-  return Math.min(4, runtime().device.limits.maxStorageTexturesPerShaderStage);
+  const limits = runtime().device.limits;
+  return Math.max(1, Math.min(4, limits.maxStorageTexturesPerShaderStage, limits.maxStorageBuffersPerShaderStage - 6));
 }
 
 function checkStore(op: string, store: KvStore): number {

@@ -61,8 +61,9 @@ export function decodeChunk(state: DecodeState, rows: readonly ChunkRow[], K: nu
     const picked = Tensor.empty([K * n, 2], "u32"); // (K, n, 2)
     let prev: Tensor | undefined;
     for (let j = 0; j < K; j++) {
-      // Each step's tensors go back to the pool at its end, so the next step gets the same few buffers and
-      // its dispatches find their bind groups kept (Dispatch.reuse).
+      // Each step's tensors go back to the pool at its end (its meta and new keys and values one step
+      // later: DecodeState keeps them for the next step's store), so the steps cycle through the same few
+      // buffers and their dispatches find their bind groups kept (Dispatch.reuse).
       const out = scope(() => {
         // Copies, not views: the kernels bind whole tensors, and storage bindings need 256-byte offsets.
         const stepMeta = Tensor.empty([n, META_WORDS], "u32");
