@@ -51,36 +51,12 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
   let h = wid.x;
   let row0 = wid.y * R;
   let K = f32(p.C4 * 4u);
+  let C4 = p.C4;
   // Rows past the end repeat the last row (loads stay in bounds) and are not stored.
-  var base: array<u32, R>;
-  for (var r = 0u; r < R; r++) { base[r] = min(row0 + r, p.rows - 1u) * p.C4; }
-  for (var r = 0u; r < R; r++) {
-    var s = 0.0;
-    for (var k = lid; k < p.C4; k += WG) { s += dot(x[base[r] + k], vec4f(1.0)); }
-    part[r * WG + lid] = s;
-  }
-  workgroupBarrier();
-  if (lid < R) {
-    var s = 0.0;
-    for (var i = 0u; i < WG; i++) { s += part[lid * WG + i]; }
-    stat[lid] = s / K;
-  }
-  workgroupBarrier();
-  for (var r = 0u; r < R; r++) {
-    var v = 0.0;
-    for (var k = lid; k < p.C4; k += WG) { let d = x[base[r] + k] - stat[r]; v += dot(d, d); }
-    part[r * WG + lid] = v;
-  }
-  workgroupBarrier();
-  if (lid < R) {
-    var v = 0.0;
-    for (var i = 0u; i < WG; i++) { v += part[lid * WG + i]; }
-    stat[R + lid] = 1.0 / sqrt(v / K + p.eps);
-  }
-  workgroupBarrier();
-  var mean: array<f32, R>;
-  var rstd: array<f32, R>;
-  for (var r = 0u; r < R; r++) { mean[r] = stat[r]; rstd[r] = stat[R + r]; }
+  var b: array<u32, R>;
+  for (var r = 0u; r < R; r++) { b[r] = min(row0 + r, p.rows - 1u); }
+  // ln_1 statistics of the R rows.
+  // #include kvcache.rowstats
 
   // Phase 1: columns j of q, k and v of head h (texel columns h·HS4 + j, C4 + h·HS4 + j, 2·C4 + h·HS4 + j).
   if (lid < HS4) {
@@ -108,7 +84,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
       let g = lnw[k4];
       let sh = lnb[k4];
       for (var r = 0u; r < R; r++) {
-        let a = (x[base[r] + k4] - mean[r]) * rstd[r] * g + sh;
+        let a = (x[b[r] * C4 + k4] - mean[r]) * rstd[r] * g + sh;
         aq[r] += a.x * q0 + a.y * q1 + a.z * q2 + a.w * q3;
         ak[r] += a.x * k0 + a.y * k1 + a.z * k2 + a.w * k3;
         av[r] += a.x * v0 + a.y * v1 + a.z * v2 + a.w * v3;
@@ -131,11 +107,11 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
 
   // Phase 2: invocation r attends for row r over positions 0 ..= pos.
   if (lid < R && row0 + lid < p.rows) {
-    let b = row0 + lid;
-    let slot = rowinfo[b * 4u + 1u];
-    let pos = rowinfo[b * 4u + 2u];
+    let row = row0 + lid;
+    let slot = rowinfo[row * 4u + 1u];
+    let pos = rowinfo[row * 4u + 2u];
     let hc = h * HS4;
-    let new0 = b * 2u * p.C4 + hc;
+    let new0 = row * 2u * p.C4 + hc;
     var q: array<vec4f, HS4>;
     var kNew: array<vec4f, HS4>;
     var vNew: array<vec4f, HS4>;
@@ -160,6 +136,6 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
       for (var d = 0u; d < HS4; d++) { acc[d] = acc[d] * corr + e * select(textureLoad(kv, vec2u(p.C4 + hc + d, t), slot, 0), vNew[d], now); }
       m = mNew;
     }
-    for (var d = 0u; d < HS4; d++) { y[b * p.C4 + h * HS4 + d] = acc[d] / l; }
+    for (var d = 0u; d < HS4; d++) { y[row * p.C4 + h * HS4 + d] = acc[d] / l; }
   }
 }
