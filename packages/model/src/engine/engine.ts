@@ -6,7 +6,8 @@
  * request, and a request cancelled through its own signal leaves between chunks while the rest go on.
  * A caller can keep a call going with new requests (`more`, continuous batching across arrivals).
  * `scorePrompts` is the teacher-forced counterpart: log p(token_t | tokens < t) for given text.
- * Calls run one at a time (each step's tensors live in a scope, so nothing outlives a call but the cache).
+ * Calls run one at a time (each step's tensors live in a scope, so nothing outlives a call but the cache and
+ * the last decode step's keys and values, which wait in DecodeState for their store). `close()` ends an engine.
  */
 import { crossEntropyPerToken, noGrad, runtime, scope, Tensor } from "@forno/gpu";
 import { ConfigError, EngineClosedError } from "../errors.ts";
