@@ -48,7 +48,7 @@ async function run(stepsPerSync: number, reqs: GenerateRequest[], maxBatch: numb
   return { results, streams };
 }
 
-test.each(["ops", "rows", "block"] as const)("pipelined steps give exactly the one-step-per-readback results (%s kernels): sampling, penalties, stops, end-of-text, admissions", async (variant) => {
+test.each(["ops", "rows", "rowblock", "block"] as const)("pipelined steps give exactly the one-step-per-readback results (%s kernels): sampling, penalties, stops, end-of-text, admissions", async (variant) => {
   const reqs: GenerateRequest[] = Array.from({ length: 7 }, (_, i) => ({
     prompt: Array.from({ length: 1 + ((i * 3) % 5) }, (_, t) => (i * 11 + t * 5) % 36),
     maxTokens: 4 + ((i * 5) % 13),
