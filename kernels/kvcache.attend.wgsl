@@ -122,20 +122,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
       vNew[d] = fresh[new0 + p.C4 + d];
       acc[d] = vec4f(0.0);
     }
-    var m = NEG;
-    var l = 0.0;
-    // Earlier positions from the cache texture, pos itself from fresh.
-    for (var t = 0u; t <= pos; t++) {
-      let now = t == pos;
-      var s = 0.0;
-      for (var d = 0u; d < HS4; d++) { s += dot(q[d], select(textureLoad(kv, vec2u(hc + d, t), slot, 0), kNew[d], now)); }
-      let mNew = max(m, s);
-      let corr = exp(m - mNew);
-      let e = exp(s - mNew);
-      l = l * corr + e;
-      for (var d = 0u; d < HS4; d++) { acc[d] = acc[d] * corr + e * select(textureLoad(kv, vec2u(p.C4 + hc + d, t), slot, 0), vNew[d], now); }
-      m = mNew;
-    }
+    // #include kvcache.attendrow
     for (var d = 0u; d < HS4; d++) { y[row * p.C4 + h * HS4 + d] = acc[d] / l; }
   }
 }

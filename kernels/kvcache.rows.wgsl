@@ -120,30 +120,19 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
     let slot = rowinfo[row * 4u + 1u];
     let pos = rowinfo[row * 4u + 2u];
     for (var h = 0u; h < p.NH; h++) {
+      let hc = h * HS4;
       var q: array<vec4f, HS4>;
       var kNew: array<vec4f, HS4>;
       var vNew: array<vec4f, HS4>;
       var acc: array<vec4f, HS4>;
       for (var d = 0u; d < HS4; d++) {
-        let c = row * S4 + h * HS4 + d;
+        let c = row * S4 + hc + d;
         q[d] = scratch[c] * p.scale;
         kNew[d] = scratch[c + C4];
         vNew[d] = scratch[c + 2u * C4];
         acc[d] = vec4f(0.0);
       }
-      var m = NEG;
-      var l = 0.0;
-      for (var t = 0u; t <= pos; t++) {
-        let now = t == pos;
-        var s = 0.0;
-        for (var d = 0u; d < HS4; d++) { s += dot(q[d], select(textureLoad(kv, vec2u(h * HS4 + d, t), slot, 0), kNew[d], now)); }
-        let mNew = max(m, s);
-        let corr = exp(m - mNew);
-        let e = exp(s - mNew);
-        l = l * corr + e;
-        for (var d = 0u; d < HS4; d++) { acc[d] = acc[d] * corr + e * select(textureLoad(kv, vec2u(C4 + h * HS4 + d, t), slot, 0), vNew[d], now); }
-        m = mNew;
-      }
+      // #include kvcache.attendrow
       for (var d = 0u; d < HS4; d++) { scratch[row * S4 + Y0 * C4 + h * HS4 + d] = acc[d] / l; }
     }
   }
