@@ -18,13 +18,15 @@ beforeAll(async () => {
 // V 64 packs the tied head into a texture (kvcache.linear); V 62 is not a multiple of 4 and reads wte
 // through sample.logits. C 20 gives 5 vec4 columns per head-sized slice: partial column groups in the
 // fused block's matrix products. 6 layers: more than one dispatch stores a step's keys and values (the
-// next step's embedding stores 4 layers, kvStore the rest). All must give model.forward's logits, for the
-// prefill and two decode steps (the second reads the first's keys and values from the cache).
+// next step's embedding stores 4 layers, kvStore the rest); 1 layer, the smallest model. All must give
+// model.forward's logits, for the prefill and two decode steps (the second reads the first's keys and
+// values from the cache).
 test.each([
   [64, 16, 2, 2],
   [62, 16, 2, 2],
   [64, 20, 1, 2],
   [64, 16, 2, 6],
+  [64, 16, 2, 1],
 ])("prefill and decode logits equal model.forward's at V = %i, C = %i, NH = %i, L = %i, every decode variant, 9 rows", async (V, C, NH, L) => {
   const config = makeConfig("tiny", { vocabSize: V, contextLength: 24, nLayer: L, nHead: NH, nEmbd: C });
   const model = new GPT(config, initParams(config, 3));
@@ -65,6 +67,37 @@ test.each([
   }
   // "rowblock" is "rows" in one dispatch per block: the same sums in the same order.
   expect(decoded.get("rowblock")).toEqual(decoded.get("rows")!);
+});
+
+// "auto" runs "block" up to 2 rows and "rowblock" above. Each step's embedding dispatch stores the keys
+// and values the step before left pending, whichever kernels and rows that step had.
+test("decode steps that switch between \"rowblock\" and \"block\" kernels and change rows keep the cache whole", async () => {
+  const V = 64;
+  const config = makeConfig("tiny", { vocabSize: V, contextLength: 24, nLayer: 3, nHead: 2, nEmbd: 16 });
+  const model = new GPT(config, initParams(config, 5));
+  const seqs = Array.from({ length: 4 }, (_, i) => Array.from({ length: 2 + i }, (_, t) => (i * 11 + t * 5) % V));
+  // Per step, which rows take part: 4 (rowblock), 4, 2 (block), 4, 1, 3.
+  const steps = [[0, 1, 2, 3], [0, 1, 2, 3], [1, 3], [0, 1, 2, 3], [2], [0, 2, 3]];
+  const fed = seqs.map((s) => [...s]);
+  const state = new DecodeState(model, 4, 16, "auto");
+  state.refresh();
+  await noGrad(() =>
+    scope(async () => {
+      await state.prefill(seqs, [0, 1, 2, 3]).read();
+      for (const [k, rows] of steps.entries()) {
+        const tokens = rows.map((i) => (k * 13 + i * 7 + 3) % V);
+        const meta = Tensor.from(Uint32Array.from(rows.flatMap((i, j) => [tokens[j]!, i, fed[i]!.length, 0])), [rows.length, 4]);
+        const got = (await state.decode(meta).read()) as Float32Array;
+        rows.forEach((i, j) => fed[i]!.push(tokens[j]!));
+        for (const [j, i] of rows.entries()) {
+          const s = fed[i]!;
+          const all = (await model.forward(Tensor.from(Int32Array.from(s), [1, s.length])).logits.read()) as Float32Array;
+          expectClose(got.subarray(j * V, (j + 1) * V), all.subarray((s.length - 1) * V), 1e-4, 1e-4, `step ${k} row ${i}`);
+        }
+      }
+    }),
+  );
+  state.dispose();
 });
 
 test("embedRows takes each row's token from the sampler's output when given, else from meta", async () => {
