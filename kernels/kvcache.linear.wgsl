@@ -38,6 +38,8 @@ override WG: u32 = 32u;
 var<workgroup> part: array<f32, R * WG>;
 var<workgroup> stat: array<f32, 2u * R>;
 
+// #include kvcache.rowsmac
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let lid = lid3.x;
@@ -83,24 +85,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id)
   var acc: array<vec4f, R * CPI>;
   for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
   for (var k4 = 0u; k4 < p.K4; k4++) {
-    let k = 4u * k4;
-    var wv: array<vec4f, 4u * CPI>;
-    for (var c = 0u; c < CPI; c++) {
-      let col = min(n0 + c, p.N4 - 1u);
-      wv[4u * c] = textureLoad(w, vec2u(col, k), 0);
-      wv[4u * c + 1u] = textureLoad(w, vec2u(col, k + 1u), 0);
-      wv[4u * c + 2u] = textureLoad(w, vec2u(col, k + 2u), 0);
-      wv[4u * c + 3u] = textureLoad(w, vec2u(col, k + 3u), 0);
-    }
+    let wv = weightTexels(w, n0, p.N4, 4u * k4);
     var g = vec4f(1.0);
     var sh = vec4f(0.0);
     if (LN) { g = lnw[k4]; sh = lnb[k4]; }
     for (var r = 0u; r < R; r++) {
       var xv = x[base[r] + k4];
       if (LN) { xv = (xv - mean[r]) * rstd[r] * g + sh; }
-      for (var c = 0u; c < CPI; c++) {
-        acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
-      }
+      accumulate(&acc, r, xv, wv);
     }
   }
   for (var c = 0u; c < CPI; c++) {

@@ -3,8 +3,8 @@
 // x += f·Wfc2 + b, with the same sums in the same order in both kernels. Barriers stay in the entry point
 // this text lands in (on llvmpipe a barrier inside a helper function does not synchronise).
 // In scope there: p, x, vecs, wfc, wfc2, part, stat, R, WG, CPI, SQRT_2_OVER_PI, lid, C4, F4, K, row0,
-// b (the rows, clamped), and fLoad(row, n4) / fStore(row, n4, v) for the hidden activations f; it declares
-// mean and rstd (kvcache.rowstats).
+// b (the rows, clamped), fLoad(row, n4) / fStore(row, n4, v) for the hidden activations f, and
+// weightTexels and accumulate (kvcache.rowsmac); it declares mean and rstd (kvcache.rowstats).
   // ln_2 statistics of the updated rows.
   // #include kvcache.rowstats
 
@@ -13,22 +13,12 @@
     var acc: array<vec4f, R * CPI>;
     for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
     for (var k4 = 0u; k4 < C4; k4++) {
-      let k = 4u * k4;
-      var wv: array<vec4f, 4u * CPI>;
-      for (var c = 0u; c < CPI; c++) {
-        let col = min(n0 + c, F4 - 1u);
-        wv[4u * c] = textureLoad(wfc, vec2u(col, k), 0);
-        wv[4u * c + 1u] = textureLoad(wfc, vec2u(col, k + 1u), 0);
-        wv[4u * c + 2u] = textureLoad(wfc, vec2u(col, k + 2u), 0);
-        wv[4u * c + 3u] = textureLoad(wfc, vec2u(col, k + 3u), 0);
-      }
+      let wv = weightTexels(wfc, n0, F4, 4u * k4);
       let g = vecs[6u * C4 + k4];
       let sh = vecs[7u * C4 + k4];
       for (var r = 0u; r < R; r++) {
         let xv = (x[b[r] * C4 + k4] - mean[r]) * rstd[r] * g + sh;
-        for (var c = 0u; c < CPI; c++) {
-          acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
-        }
+        accumulate(&acc, r, xv, wv);
       }
     }
     for (var c = 0u; c < CPI; c++) {
@@ -57,20 +47,10 @@
     var acc: array<vec4f, R * CPI>;
     for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
     for (var k4 = 0u; k4 < F4; k4++) {
-      let k = 4u * k4;
-      var wv: array<vec4f, 4u * CPI>;
-      for (var c = 0u; c < CPI; c++) {
-        let col = min(n0 + c, C4 - 1u);
-        wv[4u * c] = textureLoad(wfc2, vec2u(col, k), 0);
-        wv[4u * c + 1u] = textureLoad(wfc2, vec2u(col, k + 1u), 0);
-        wv[4u * c + 2u] = textureLoad(wfc2, vec2u(col, k + 2u), 0);
-        wv[4u * c + 3u] = textureLoad(wfc2, vec2u(col, k + 3u), 0);
-      }
+      let wv = weightTexels(wfc2, n0, C4, 4u * k4);
       for (var r = 0u; r < R; r++) {
         let xv = fLoad(b[r], k4);
-        for (var c = 0u; c < CPI; c++) {
-          acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
-        }
+        accumulate(&acc, r, xv, wv);
       }
     }
     for (var c = 0u; c < CPI; c++) {

@@ -34,6 +34,8 @@ override WG: u32 = 8u;
 var<workgroup> part: array<f32, R * WG>;
 var<workgroup> stat: array<f32, 2u * R>;
 
+// #include kvcache.rowsmac
+
 // The hidden activations f of a row, for kvcache.mlp.tail.wgsl (included at the end of main).
 fn fLoad(row: u32, n4: u32) -> vec4f { return f[row * 4u * p.C4 + n4]; }
 fn fStore(row: u32, n4: u32, v: vec4f) { f[row * 4u * p.C4 + n4] = v; }
@@ -54,20 +56,10 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
     var acc: array<vec4f, R * CPI>;
     for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
     for (var k4 = 0u; k4 < C4; k4++) {
-      let k = 4u * k4;
-      var wv: array<vec4f, 4u * CPI>;
-      for (var c = 0u; c < CPI; c++) {
-        let col = min(n0 + c, C4 - 1u);
-        wv[4u * c] = textureLoad(wproj, vec2u(col, k), 0);
-        wv[4u * c + 1u] = textureLoad(wproj, vec2u(col, k + 1u), 0);
-        wv[4u * c + 2u] = textureLoad(wproj, vec2u(col, k + 2u), 0);
-        wv[4u * c + 3u] = textureLoad(wproj, vec2u(col, k + 3u), 0);
-      }
+      let wv = weightTexels(wproj, n0, C4, 4u * k4);
       for (var r = 0u; r < R; r++) {
         let xv = y[b[r] * C4 + k4];
-        for (var c = 0u; c < CPI; c++) {
-          acc[r * CPI + c] += xv.x * wv[4u * c] + xv.y * wv[4u * c + 1u] + xv.z * wv[4u * c + 2u] + xv.w * wv[4u * c + 3u];
-        }
+        accumulate(&acc, r, xv, wv);
       }
     }
     for (var c = 0u; c < CPI; c++) {
