@@ -44,54 +44,32 @@ var<workgroup> stat: array<f32, 2u * R>;
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let lid = lid3.x;
   let row0 = wid.y * R;
+  let C4 = p.K4;
+  let K = f32(4u * C4);
   // Rows past the end repeat the last row (uniform loads, no branches) and are not stored.
-  var base: array<u32, R>;
-  for (var r = 0u; r < R; r++) { base[r] = min(row0 + r, p.rows - 1u) * p.K4; }
-  var mean: array<f32, R>;
-  var rstd: array<f32, R>;
+  var b: array<u32, R>;
+  for (var r = 0u; r < R; r++) { b[r] = min(row0 + r, p.rows - 1u); }
+  // The rows' LayerNorm statistics (kvcache.rowstats declares its own mean and rstd in the block).
+  var lnMean: array<f32, R>;
+  var lnRstd: array<f32, R>;
   if (LN) {
-    // Barriers stay in the entry point: on llvmpipe a barrier inside a helper function does not synchronise.
-    let K = f32(p.K4 * 4u);
-    for (var r = 0u; r < R; r++) {
-      var s = 0.0;
-      for (var k = lid; k < p.K4; k += WG) { s += dot(x[base[r] + k], vec4f(1.0)); }
-      part[r * WG + lid] = s;
-    }
-    workgroupBarrier();
-    if (lid < R) {
-      var s = 0.0;
-      for (var i = 0u; i < WG; i++) { s += part[lid * WG + i]; }
-      stat[lid] = s / K;
-    }
-    workgroupBarrier();
-    for (var r = 0u; r < R; r++) {
-      mean[r] = stat[r];
-      var v = 0.0;
-      for (var k = lid; k < p.K4; k += WG) { let d = x[base[r] + k] - mean[r]; v += dot(d, d); }
-      part[r * WG + lid] = v;
-    }
-    workgroupBarrier();
-    if (lid < R) {
-      var v = 0.0;
-      for (var i = 0u; i < WG; i++) { v += part[lid * WG + i]; }
-      stat[R + lid] = 1.0 / sqrt(v / K + p.eps);
-    }
-    workgroupBarrier();
-    for (var r = 0u; r < R; r++) { rstd[r] = stat[R + r]; }
+    // #include kvcache.rowstats
+    lnMean = mean;
+    lnRstd = rstd;
   }
   // Columns past N4 repeat the last one (loads stay in bounds) and are not stored.
   let n0 = gid.x * CPI;
   if (n0 >= p.N4) { return; }
   var acc: array<vec4f, R * CPI>;
   for (var i = 0u; i < R * CPI; i++) { acc[i] = vec4f(0.0); }
-  for (var k4 = 0u; k4 < p.K4; k4++) {
+  for (var k4 = 0u; k4 < C4; k4++) {
     let wv = weightTexels(w, n0, p.N4, 4u * k4);
     var g = vec4f(1.0);
     var sh = vec4f(0.0);
     if (LN) { g = lnw[k4]; sh = lnb[k4]; }
     for (var r = 0u; r < R; r++) {
-      var xv = x[base[r] + k4];
-      if (LN) { xv = (xv - mean[r]) * rstd[r] * g + sh; }
+      var xv = x[b[r] * C4 + k4];
+      if (LN) { xv = (xv - lnMean[r]) * lnRstd[r] * g + sh; }
       accumulate(&acc, r, xv, wv);
     }
   }

@@ -1,7 +1,8 @@
 // kvcache.rowstats: LayerNorm statistics of the workgroup's R rows of x, two passes like layernorm.wgsl,
 // into `mean` and `rstd` (arrays of R, declared here). Statements for an entry point to include (its
 // barriers must stay there: on llvmpipe a barrier inside a helper function does not synchronise); kvcache.rows
-// includes it twice (ln_1 in a block of its own, ln_2 through kvcache.mlp.tail), kvcache.mlp and kvcache.attend once.
+// includes it twice (ln_1 in a block of its own, ln_2 through kvcache.mlp.tail), kvcache.mlp, kvcache.attend and
+// kvcache.linear once.
 // In scope there: p (with eps), x, b (the rows, clamped), C4, K = f32(4·C4), part, stat, R, WG, lid.
   for (var r = 0u; r < R; r++) {
     var s = 0.0;
