@@ -66,6 +66,11 @@ test("the smoke pipeline runs every stage and writes the report, plot, metrics a
   expect(chatCode).toBe(0);
   expect(chatOut).toContain(join(run, "sft", "ckpt-000006"));
   expect(chatOut.match(/assistant> /g)?.length).toBe(2);
+  // A stage's directory means its newest checkpoint.
+  const stageChat = Bun.spawn(["bun", join(import.meta.dir, "chat.ts"), join(run, "grpo")], { stdin: new TextEncoder().encode("/quit\n"), stdout: "pipe", stderr: "pipe", env: { ...process.env, EGL_PLATFORM: "surfaceless" } });
+  const [stageOut, stageCode] = await Promise.all([new Response(stageChat.stdout).text(), stageChat.exited]);
+  expect(stageCode).toBe(0);
+  expect(stageOut).toMatch(new RegExp(`chat: ${join(run, "grpo", "ckpt-")}\\d{6} `));
 
   const exp = train(["export-hf", "--run", run]);
   expect(await exp.exited).toBe(0);
@@ -106,4 +111,20 @@ test("bad options give a usage error and exit 2", async () => {
   const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
   expect(code).toBe(2);
   expect(err).toContain("unknown --preset 'huge'");
+});
+
+test("a checkpoint path that is not one exits 2 with a message naming it, for the trainer and the chat", async () => {
+  const empty = tempRun();
+  const p = train(["sft", "--from", empty, "--run", tempRun()]);
+  const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+  expect(code).toBe(2);
+  // Dawn may warn about its limits first.
+  const said = err.split("\n").filter((l) => l && !l.startsWith("Warning:"));
+  expect(said).toEqual([`train: ${empty} is neither a checkpoint (no config.json) nor a directory of complete ckpt-<step> checkpoints; pass one of those (e.g. runs/default/sft)`]);
+
+  const missing = join(empty, "nope");
+  const chat = Bun.spawn(["bun", join(import.meta.dir, "chat.ts"), missing], { stdout: "pipe", stderr: "pipe", env: { ...process.env, EGL_PLATFORM: "surfaceless" } });
+  const [chatErr, chatCode] = await Promise.all([new Response(chat.stderr).text(), chat.exited]);
+  expect(chatCode).toBe(2);
+  expect(chatErr.split("\n").filter((l) => l && !l.startsWith("Warning:"))).toEqual([`chat: ${missing} does not exist; pass a checkpoint directory (ckpt-<step>) or a stage's directory that holds them (e.g. runs/default/sft)`]);
 });

@@ -4,6 +4,7 @@
  * file only parses, dispatches and reports.
  */
 import { initRuntime } from "@forno/gpu";
+import { CheckpointError, ConfigError, ShardError } from "@forno/model";
 import { parseArgs, UsageError, type Options } from "./args.ts";
 import { demo } from "./stages/demo.ts";
 import { dpoStage } from "./stages/dpo.ts";
@@ -73,7 +74,9 @@ try {
   await main();
   process.exit(0);
 } catch (e) {
-  if (e instanceof UsageError) {
+  // Bad input (options, a checkpoint path or a damaged checkpoint, a foreign or truncated data file): its
+  // message says what and where, so no stack trace.
+  if (e instanceof UsageError || e instanceof CheckpointError || e instanceof ShardError || e instanceof ConfigError) {
     console.error(`train: ${e.message}`);
     process.exit(2);
   }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkpointName, FORNO_VERSION, latestCheckpoint, loadCheckpoint, recoverCheckpoint, saveCheckpoint, type SaveStep } from "./checkpoint.ts";
+import { checkpointName, FORNO_VERSION, latestCheckpoint, loadCheckpoint, recoverCheckpoint, resolveCheckpoint, saveCheckpoint, type SaveStep } from "./checkpoint.ts";
 import { makeConfig, paramShapes, PRESETS } from "./config.ts";
 import { CheckpointError } from "./errors.ts";
 import { initParams } from "./init.ts";
@@ -166,4 +166,16 @@ describe("latestCheckpoint", () => {
     saveCheckpoint(join(run, "ckpt-1000000"), { config, params: hostParams(1) }); // 7 digits still sorts by number
     expect(latestCheckpoint(run)).toBe(join(run, "ckpt-1000000"));
   });
+});
+
+test("resolveCheckpoint takes a checkpoint directory as it is and a stage's directory as its newest checkpoint", () => {
+  const stage = tempDir();
+  for (const step of [20, 100, 40]) saveCheckpoint(join(stage, checkpointName(step)), { config, params: hostParams(step) });
+  mkdirSync(join(stage, checkpointName(300))); // incomplete: no files
+  expect(resolveCheckpoint(join(stage, "ckpt-000040"))).toBe(join(stage, "ckpt-000040"));
+  expect(resolveCheckpoint(stage)).toBe(join(stage, "ckpt-000100"));
+  const empty = tempDir();
+  expect(() => resolveCheckpoint(empty)).toThrow(CheckpointError);
+  expect(() => resolveCheckpoint(empty)).toThrow(`${empty} is neither a checkpoint (no config.json) nor a directory of complete ckpt-<step> checkpoints`);
+  expect(() => resolveCheckpoint(join(empty, "nope"))).toThrow(`${join(empty, "nope")} does not exist`);
 });

@@ -227,6 +227,19 @@ function checkMoments(source: string, params: ReadonlyMap<string, { shape: reado
   if (problems.length > 0) throw new CheckpointError(`${source}: optimizer moments do not fit the parameters:\n  ${problems.join("\n  ")}`);
 }
 
+/**
+ * The checkpoint a user means by `path`: the path itself when it is a checkpoint directory, else the newest
+ * checkpoint in it (a stage's directory, e.g. runs/default/sft). Throws CheckpointError saying what it
+ * looked for when `path` is neither.
+ */
+export function resolveCheckpoint(path: string): string {
+  if (!existsSync(path)) throw new CheckpointError(`${path} does not exist; pass a checkpoint directory (ckpt-<step>) or a stage's directory that holds them (e.g. runs/default/sft)`);
+  if (existsSync(join(path, "config.json"))) return path;
+  const latest = latestCheckpoint(path);
+  if (!latest) throw new CheckpointError(`${path} is neither a checkpoint (no config.json) nor a directory of complete ckpt-<step> checkpoints; pass one of those (e.g. runs/default/sft)`);
+  return latest;
+}
+
 /** The newest complete `ckpt-<step>` directory under `runDir`, or null; temp dirs from a crash are ignored. */
 export function latestCheckpoint(runDir: string): string | null {
   if (!existsSync(runDir)) return null;

@@ -9,6 +9,7 @@ export {
   loadCheckpoint,
   recoverCheckpoint,
   latestCheckpoint,
+  resolveCheckpoint,
   checkpointName,
   FORNO_VERSION,
   type TrainingState,

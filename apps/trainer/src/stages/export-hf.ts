@@ -4,13 +4,13 @@
  */
 import { cpSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { exportHf, latestCheckpoint, loadCheckpoint } from "@forno/model";
+import { exportHf, latestCheckpoint, loadCheckpoint, resolveCheckpoint } from "@forno/model";
 import { UsageError, type Options } from "../args.ts";
 import { runPaths } from "../run-dir.ts";
 
 export async function exportHfStage(opts: Options): Promise<string> {
   const paths = runPaths(opts);
-  const source = opts.checkpoint ? resolve(String(opts.checkpoint)) : latestCheckpoint(paths.pretrain);
+  const source = opts.checkpoint ? resolveCheckpoint(resolve(String(opts.checkpoint))) : latestCheckpoint(paths.pretrain);
   if (!source) throw new UsageError(`export-hf: no checkpoint in ${paths.pretrain}; run \`bun run train pretrain\` first or pass --checkpoint DIR`);
   const out = resolve(String(opts.out ?? join(paths.root, "hf")));
   const ck = loadCheckpoint(source);

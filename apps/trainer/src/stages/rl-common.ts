@@ -4,7 +4,7 @@
  * wrong one). Stage directories and checkpoints are `stage-run.ts`'s job.
  */
 import {
-  chatPromptIds, directAnswer, isArithmeticCorrect, latestCheckpoint, loadCheckpoint, questionText, Rng, sampleProblem,
+  chatPromptIds, directAnswer, isArithmeticCorrect, latestCheckpoint, loadCheckpoint, questionText, resolveCheckpoint, Rng, sampleProblem,
   type ArithmeticOptions, type ArithmeticProblem, type ChatPromptStyle, type GPTConfig,
 } from "@forno/model";
 import type { PreferencePair, Sequence } from "@forno/rl";
@@ -74,7 +74,7 @@ export interface Policy {
 /** The SFT checkpoint (or --from DIR) that reward modeling and RL start from. */
 export async function loadSftPolicy(opts: Options, stage: string): Promise<Policy> {
   const paths = runPaths(opts);
-  const from = opts.from ? String(opts.from) : latestCheckpoint(paths.sft);
+  const from = opts.from ? resolveCheckpoint(String(opts.from)) : latestCheckpoint(paths.sft);
   if (!from) throw new UsageError(`${stage}: no SFT checkpoint in ${paths.sft}; run \`bun run train sft\` first or pass --from DIR`);
   const ck = loadCheckpoint(from);
   const tokenizerDir = ck.tokenizerDir ?? paths.tokenizer;

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  buildDefaultMix, latestCheckpoint, loadCheckpoint, loadConversations, pretrain, Rng, SftBatcher, writeLossPlot,
+  buildDefaultMix, latestCheckpoint, loadCheckpoint, loadConversations, pretrain, resolveCheckpoint, Rng, SftBatcher, writeLossPlot,
   type BatchSource, type PretrainResult, type StepRecord,
 } from "@forno/model";
 import { ENDOFTEXT, loadTokenizer, type Conversation } from "@forno/tokenizer";
@@ -26,7 +26,7 @@ export async function sftStage(opts: Options): Promise<PretrainResult> {
   const preset = resolvePreset(opts, "sft");
   const s = preset.sft;
   const paths = runPaths(opts);
-  const from = opts.from ? String(opts.from) : latestCheckpoint(paths.pretrain);
+  const from = opts.from ? resolveCheckpoint(String(opts.from)) : latestCheckpoint(paths.pretrain);
   if (!from || !existsSync(from)) throw new UsageError(`sft: no pretrained checkpoint in ${paths.pretrain}; run \`bun run train pretrain\` first or pass --from DIR`);
   const base = loadCheckpoint(from);
   if (s.seqLen > base.config.contextLength) throw new UsageError(`sft: --seqLen ${s.seqLen} exceeds the model's context length ${base.config.contextLength}`);
