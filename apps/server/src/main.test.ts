@@ -27,6 +27,14 @@ test("serve --no-train exits 2 with a hint when the run has no checkpoint", asyn
   expect(await new Response(proc.stderr).text()).toContain("bun run train");
 });
 
+test("serve with an unknown option exits 2 naming it and the options it takes", async () => {
+  const proc = Bun.spawn(["bun", main, "--prot", "8001"], { env, stderr: "pipe", stdout: "pipe" });
+  expect(await proc.exited).toBe(2);
+  const err = (await new Response(proc.stderr).text()).trim();
+  expect(err).toStartWith("serve: Unknown option '--prot'");
+  expect(err).toEndWith("; options: --run, --host, --port, --api-key, --max-batch, --queue-limit, --no-train");
+});
+
 test("serve on a run without checkpoints trains a quick one first, says so, then serves it", async () => {
   const run = mkdtempSync(join(tmpdir(), "forno-untrained-run-"));
   const proc = Bun.spawn(["bun", main, "--run", run, "--port", "0"], { env, stdout: "pipe", stderr: "inherit" });

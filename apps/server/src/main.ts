@@ -16,18 +16,23 @@ import { findRunCheckpoints, loadServedModel } from "./models.ts";
 import { loadRunRewardModel } from "./reward.ts";
 import { serve } from "./serve.ts";
 
-const { values } = parseArgs({
-  args: Bun.argv.slice(2),
-  options: {
-    run: { type: "string", default: "runs/default" },
-    host: { type: "string", default: "127.0.0.1" },
-    port: { type: "string", default: "8000" },
-    "api-key": { type: "string" },
-    "max-batch": { type: "string", default: "8" },
-    "queue-limit": { type: "string", default: "64" },
-    "no-train": { type: "boolean", default: false },
-  },
-});
+const options = {
+  run: { type: "string", default: "runs/default" },
+  host: { type: "string", default: "127.0.0.1" },
+  port: { type: "string", default: "8000" },
+  "api-key": { type: "string" },
+  "max-batch": { type: "string", default: "8" },
+  "queue-limit": { type: "string", default: "64" },
+  "no-train": { type: "boolean", default: false },
+} as const;
+let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>["values"];
+try {
+  ({ values } = parseArgs({ args: Bun.argv.slice(2), options }));
+} catch (e) {
+  // An unknown option, or one missing its value: say which and what serve takes, without a stack trace.
+  console.error(`serve: ${(e as Error).message}; options: ${Object.keys(options).map((o) => `--${o}`).join(", ")}`);
+  process.exit(2);
+}
 
 const intArg = (name: string, raw: string, min: number) => {
   const v = Number(raw);

@@ -61,3 +61,37 @@ export function parseArgs(argv: readonly string[]): Command {
   }
   return { stage, options: { ...config, ...flags } };
 }
+
+/** Edit distance between two option names (insertions, deletions, substitutions). */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Throws a UsageError naming every option (flag or --config key) that is not in `known`, with a known
+ * name it may have meant (the only one it abbreviates, else the nearest with a third of the letters or
+ * fewer different), then `hint`.
+ */
+export function checkOptions(options: Options, known: ReadonlySet<string>, hint: string): void {
+  const unknown = Object.keys(options).filter((k) => !known.has(k));
+  if (unknown.length === 0) return;
+  const named = unknown.map((k) => {
+    const key = k.toLowerCase();
+    let best: { name: string; d: number } | null = null;
+    for (const name of known) {
+      const d = distance(key, name.toLowerCase());
+      if (d <= Math.max(1, Math.floor(k.length / 3)) && (!best || d < best.d)) best = { name, d };
+    }
+    // A name it abbreviates (--temp for --temperature) comes first, when only one does.
+    const longer = [...known].filter((name) => key.length >= 3 && name.toLowerCase().startsWith(key));
+    const near = longer.length === 1 ? longer[0] : best?.name;
+    return near ? `--${k} (did you mean --${near}?)` : `--${k}`;
+  });
+  throw new UsageError(`unknown option${unknown.length > 1 ? "s" : ""} ${named.join(", ")}; ${hint}`);
+}

@@ -1,29 +1,36 @@
 /**
- * `bun run chat [checkpoint]`: a terminal chat with the assistant (default: the newest SFT checkpoint of
- * runs/default; a stage's directory, e.g. runs/default/grpo, means its newest checkpoint), streaming tokens as they are sampled. Commands: /reset clears the conversation,
- * /quit (or Ctrl-D) leaves. The conversation is cut from the front to fit the model's context.
+ * `bun run chat [checkpoint] [--run DIR] [--temperature T] [--seed N] [--maxTokens N]`: a terminal chat
+ * with the assistant (default: the newest SFT checkpoint of runs/default; a stage's directory, e.g.
+ * runs/default/grpo, means its newest checkpoint), streaming tokens as they are sampled. Commands: /reset
+ * clears the conversation, /quit (or Ctrl-D) leaves. The conversation is cut from the front to fit the
+ * model's context.
  */
 import { createInterface } from "node:readline";
 import { initRuntime } from "@forno/gpu";
 import { CheckpointError, ConfigError, Engine, GPT, latestCheckpoint, loadCheckpoint, resolveCheckpoint, Rng, type LoadedCheckpoint } from "@forno/model";
 import { loadTokenizer, renderPrompt, ROLE_TOKENS, StreamDecoder, type ChatMessage } from "@forno/tokenizer";
-import { parseArgs } from "./args.ts";
-import { runPaths } from "./run-dir.ts";
+import { checkOptions, parseArgs, UsageError, type Options } from "./args.ts";
+import { CHAT_FLAGS } from "./options.ts";
+import { runPaths, type RunPaths } from "./run-dir.ts";
 
-const { stage, options } = parseArgs(process.argv.slice(2));
-const paths = runPaths(options);
+let options: Options;
+let paths: RunPaths;
 let dir: string | null;
 let ck: LoadedCheckpoint;
 try {
-  dir = stage ? resolveCheckpoint(stage) : (latestCheckpoint(paths.sft) ?? latestCheckpoint(paths.pretrain));
+  const args = parseArgs(process.argv.slice(2));
+  options = args.options;
+  checkOptions(options, new Set(CHAT_FLAGS), `bun run chat takes ${CHAT_FLAGS.map((f) => `--${f}`).join(", ")}`);
+  paths = runPaths(options);
+  dir = args.stage ? resolveCheckpoint(args.stage) : (latestCheckpoint(paths.sft) ?? latestCheckpoint(paths.pretrain));
   if (!dir) {
     console.error(`chat: no checkpoint found in ${paths.sft} or ${paths.pretrain}; run \`bun run train\` first, or pass a checkpoint directory`);
     process.exit(2);
   }
   ck = loadCheckpoint(dir);
 } catch (e) {
-  // A wrong path or a damaged checkpoint: the message says which and why.
-  if (!(e instanceof CheckpointError || e instanceof ConfigError)) throw e;
+  // A bad option, a wrong path or a damaged checkpoint: the message says which and why.
+  if (!(e instanceof UsageError || e instanceof CheckpointError || e instanceof ConfigError)) throw e;
   console.error(`chat: ${e.message}`);
   process.exit(2);
 }

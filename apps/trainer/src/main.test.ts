@@ -111,6 +111,15 @@ test("bad options give a usage error and exit 2", async () => {
   const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
   expect(code).toBe(2);
   expect(err).toContain("unknown --preset 'huge'");
+  // A mistyped option stops the run before any work instead of being ignored.
+  const typo = train(["pretrain", "--step", "5", "--run", tempRun()]);
+  const [typoErr, typoCode] = await Promise.all([new Response(typo.stderr).text(), typo.exited]);
+  expect(typoCode).toBe(2);
+  expect(typoErr.trim()).toBe("train: unknown option --step (did you mean --steps?); `bun run train help` lists the stages and their options");
+  const chat = Bun.spawn(["bun", join(import.meta.dir, "chat.ts"), "--temp", "0.5"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, EGL_PLATFORM: "surfaceless" } });
+  const [chatErr, chatCode] = await Promise.all([new Response(chat.stderr).text(), chat.exited]);
+  expect(chatCode).toBe(2);
+  expect(chatErr.trim()).toBe("chat: unknown option --temp (did you mean --temperature?); bun run chat takes --run, --temperature, --seed, --maxTokens");
 });
 
 test("a checkpoint path that is not one exits 2 with a message naming it, for the trainer and the chat", async () => {

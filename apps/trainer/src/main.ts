@@ -5,7 +5,8 @@
  */
 import { initRuntime } from "@forno/gpu";
 import { CheckpointError, ConfigError, ShardError } from "@forno/model";
-import { parseArgs, UsageError, type Options } from "./args.ts";
+import { checkOptions, parseArgs, UsageError, type Options } from "./args.ts";
+import { trainerOptions } from "./options.ts";
 import { demo } from "./stages/demo.ts";
 import { dpoStage } from "./stages/dpo.ts";
 import { grpoStage } from "./stages/grpo.ts";
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
     console.log(usage());
     return;
   }
+  checkOptions(options, trainerOptions(), "`bun run train help` lists the stages and their options");
   if (stage !== null && !stages[stage]) throw new UsageError(`unknown stage '${stage}'\n\n${usage()}`);
   const rt = await initRuntime();
   console.log(`device: ${rt.info.description} (${rt.info.backend}${rt.info.isCpu ? ", CPU" : ""})`);
