@@ -10,18 +10,20 @@
  * e.g. `600 step-by-step,direct runs/default/sft/ckpt-000600 /tmp/copy/grpo/ckpt-000040`.
  */
 import { initRuntime } from "@forno/gpu";
-import { chatPromptIds, GPT, isArithmeticCorrect, loadCheckpoint, questionText, type ChatPromptStyle } from "@forno/model";
+import { chatPromptIds, GPT, isArithmeticCorrect, loadCheckpoint, questionText, resolveCheckpoint, type ChatPromptStyle } from "@forno/model";
 import { compareAccuracy } from "@forno/rl";
 import { loadTokenizer, ROLE_TOKENS } from "@forno/tokenizer";
 import { generateIds } from "../generate.ts";
 import { RUN_PRESETS } from "../presets.ts";
 import { heldOutProblems } from "../stages/eval.ts";
 
-const [count, formats, ...dirs] = process.argv.slice(2);
-if (!count || !formats || dirs.length < 1) {
+const [count, formats, ...args] = process.argv.slice(2);
+if (!count || !formats || args.length < 1) {
   console.error("usage: rl-vs-sft.ts PROBLEMS FORMATS(direct,step-by-step) SFT_CKPT [RL_CKPT...]");
   process.exit(2);
 }
+// A stage's directory means its newest checkpoint.
+const dirs = args.map(resolveCheckpoint);
 await initRuntime();
 const problems = heldOutProblems(Number(count), 2024, RUN_PRESETS.tiny!.task);
 const tok = await loadTokenizer(loadCheckpoint(dirs[0]!).tokenizerDir!);

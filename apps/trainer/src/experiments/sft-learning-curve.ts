@@ -11,7 +11,7 @@
 import { rmSync } from "node:fs";
 import { initRuntime } from "@forno/gpu";
 import {
-  buildDefaultMix, chatPromptIds, isArithmeticCorrect, loadCheckpoint, loadConversations, pretrain, questionText, Rng, sampleProblem, SftBatcher,
+  buildDefaultMix, chatPromptIds, isArithmeticCorrect, loadCheckpoint, loadConversations, pretrain, questionText, resolveCheckpoint, Rng, sampleProblem, SftBatcher,
   type BatchSource, type MixRatios, type SftMode,
 } from "@forno/model";
 import { ENDOFTEXT, loadTokenizer, ROLE_TOKENS } from "@forno/tokenizer";
@@ -26,7 +26,7 @@ if (!from || !out || !ratiosJson || !stepsArg || !lrArg) {
 await initRuntime();
 const ratios: MixRatios = JSON.parse(ratiosJson);
 const [T, B, lr, steps] = [Number(TArg), Number(BArg), Number(lrArg), Number(stepsArg)];
-const base = loadCheckpoint(from);
+const base = loadCheckpoint(resolveCheckpoint(from));
 const tok = await loadTokenizer(base.tokenizerDir!);
 const task = { minDigits: 1, maxDigits: 2 };
 const mix = buildDefaultMix({ tokenizer: tok, T, instructions: loadConversations(INSTRUCTION_FILES), rng: Rng.fromSeed(1337), size: 40_000, ratios, arithmetic: task });
