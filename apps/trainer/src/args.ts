@@ -4,6 +4,8 @@
  * as JSON where they parse (numbers, booleans) and kept as strings otherwise; `--flag` alone means true.
  */
 import { readFileSync } from "node:fs";
+import { CheckpointError, ConfigError, ShardError } from "@forno/model";
+import { ChatFormatError, InvalidVocabularyError, TrainingError, VocabularyFileError } from "@forno/tokenizer";
 
 export type Options = Record<string, string | number | boolean>;
 
@@ -14,6 +16,15 @@ export interface Command {
 
 export class UsageError extends Error {
   override name = "UsageError";
+}
+
+/**
+ * Bad input rather than a bug: options, a checkpoint path or a damaged checkpoint, a foreign or truncated
+ * data file, a corpus or vocabulary that cannot be used. Its message says what and where, so the commands
+ * print it without a stack trace and exit 2.
+ */
+export function isInputError(e: unknown): e is Error {
+  return [UsageError, CheckpointError, ShardError, ConfigError, TrainingError, VocabularyFileError, InvalidVocabularyError, ChatFormatError].some((c) => e instanceof c);
 }
 
 function parseValue(raw: string): string | number | boolean {
@@ -94,4 +105,18 @@ export function checkOptions(options: Options, known: ReadonlySet<string>, hint:
     return near ? `--${k} (did you mean --${near}?)` : `--${k}`;
   });
   throw new UsageError(`unknown option${unknown.length > 1 ? "s" : ""} ${named.join(", ")}; ${hint}`);
+}
+
+/**
+ * A numeric option: `fallback` when it is absent, else its value, which must be a number ≥ `min` (and a
+ * whole one with `integer`); anything else is a UsageError naming the option.
+ */
+export function numberOption(opts: Options, name: string, fallback: number, { min = 0, integer = false } = {}): number {
+  const raw = opts[name];
+  if (raw === undefined) return fallback;
+  const v = typeof raw === "number" ? raw : Number.NaN;
+  if (!Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
+    throw new UsageError(`--${name} must be ${integer ? "an integer" : "a number"} ≥ ${min}, got '${raw}'`);
+  }
+  return v;
 }

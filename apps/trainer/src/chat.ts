@@ -7,41 +7,44 @@
  */
 import { createInterface } from "node:readline";
 import { initRuntime } from "@forno/gpu";
-import { CheckpointError, ConfigError, Engine, GPT, latestCheckpoint, loadCheckpoint, resolveCheckpoint, Rng, type LoadedCheckpoint } from "@forno/model";
-import { loadTokenizer, renderPrompt, ROLE_TOKENS, StreamDecoder, type ChatMessage } from "@forno/tokenizer";
-import { checkOptions, parseArgs, UsageError, type Options } from "./args.ts";
+import { Engine, GPT, latestCheckpoint, loadCheckpoint, resolveCheckpoint, Rng, type LoadedCheckpoint } from "@forno/model";
+import { loadTokenizer, renderPrompt, ROLE_TOKENS, StreamDecoder, type ChatMessage, type Tokenizer } from "@forno/tokenizer";
+import { checkOptions, isInputError, numberOption, parseArgs } from "./args.ts";
 import { CHAT_FLAGS } from "./options.ts";
 import { runPaths, type RunPaths } from "./run-dir.ts";
 
-let options: Options;
 let paths: RunPaths;
+let temperature: number;
+let seed: number;
+let maxTokens: number;
 let dir: string | null;
 let ck: LoadedCheckpoint;
+let tok: Tokenizer;
 try {
-  const args = parseArgs(process.argv.slice(2));
-  options = args.options;
+  const { stage, options } = parseArgs(process.argv.slice(2));
   checkOptions(options, new Set(CHAT_FLAGS), `bun run chat takes ${CHAT_FLAGS.map((f) => `--${f}`).join(", ")}`);
+  temperature = numberOption(options, "temperature", 0.7);
+  seed = numberOption(options, "seed", Date.now() % 2 ** 31, { integer: true });
+  maxTokens = numberOption(options, "maxTokens", 96, { min: 1, integer: true });
   paths = runPaths(options);
-  dir = args.stage ? resolveCheckpoint(args.stage) : (latestCheckpoint(paths.sft) ?? latestCheckpoint(paths.pretrain));
+  dir = stage ? resolveCheckpoint(stage) : (latestCheckpoint(paths.sft) ?? latestCheckpoint(paths.pretrain));
   if (!dir) {
     console.error(`chat: no checkpoint found in ${paths.sft} or ${paths.pretrain}; run \`bun run train\` first, or pass a checkpoint directory`);
     process.exit(2);
   }
   ck = loadCheckpoint(dir);
+  tok = await loadTokenizer(ck.tokenizerDir ?? paths.tokenizer);
 } catch (e) {
-  // A bad option, a wrong path or a damaged checkpoint: the message says which and why.
-  if (!(e instanceof UsageError || e instanceof CheckpointError || e instanceof ConfigError)) throw e;
+  // A bad option, a wrong path, a damaged checkpoint or tokenizer: the message says which and why.
+  if (!isInputError(e)) throw e;
   console.error(`chat: ${e.message}`);
   process.exit(2);
 }
 await initRuntime();
-const tok = await loadTokenizer(ck.tokenizerDir ?? paths.tokenizer);
 const model = new GPT(ck.config, new Map([...ck.params].map(([k, v]) => [k, v.data])));
 const engine = new Engine(model, { maxBatch: 1 });
 const end = tok.specialId(ROLE_TOKENS.assistant.end);
-const temperature = Number(options.temperature ?? 0.7);
-const rng = Rng.fromSeed(Number(options.seed ?? Date.now() % 2 ** 31));
-const maxTokens = Number(options.maxTokens ?? 96);
+const rng = Rng.fromSeed(seed);
 console.log(`chat: ${dir} (${ck.config.nLayer} layers, context ${ck.config.contextLength} tokens); /reset, /quit`);
 
 const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: Boolean(process.stdin.isTTY) });

@@ -116,6 +116,15 @@ test("bad options give a usage error and exit 2", async () => {
   const [typoErr, typoCode] = await Promise.all([new Response(typo.stderr).text(), typo.exited]);
   expect(typoCode).toBe(2);
   expect(typoErr.trim()).toBe("train: unknown option --step (did you mean --steps?); `bun run train help` lists the stages and their options");
+  // A value that is not a number, and a corpus that is not there: each named, exit 2, no stack trace.
+  for (const [args, said] of [
+    [["eval", "--problems", "abc"], "train: --problems must be an integer ≥ 1, got 'abc'"],
+    [["tokenizer", "--corpus", "/nonexistent/corpus.txt"], "train: expected a readable corpus file, got no file at /nonexistent/corpus.txt; check the path"],
+  ] as const) {
+    const q = train([...args, "--run", tempRun()]);
+    const [qErr, qCode] = await Promise.all([new Response(q.stderr).text(), q.exited]);
+    expect({ code: qCode, said: qErr.split("\n").filter((l) => l.startsWith("train:")) }).toEqual({ code: 2, said: [said] });
+  }
   const chat = Bun.spawn(["bun", join(import.meta.dir, "chat.ts"), "--temp", "0.5"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, EGL_PLATFORM: "surfaceless" } });
   const [chatErr, chatCode] = await Promise.all([new Response(chat.stderr).text(), chat.exited]);
   expect(chatCode).toBe(2);

@@ -4,8 +4,7 @@
  * file only parses, dispatches and reports.
  */
 import { initRuntime } from "@forno/gpu";
-import { CheckpointError, ConfigError, ShardError } from "@forno/model";
-import { checkOptions, parseArgs, UsageError, type Options } from "./args.ts";
+import { checkOptions, isInputError, parseArgs, UsageError, type Options } from "./args.ts";
 import { trainerOptions } from "./options.ts";
 import { demo } from "./stages/demo.ts";
 import { dpoStage } from "./stages/dpo.ts";
@@ -76,9 +75,7 @@ try {
   await main();
   process.exit(0);
 } catch (e) {
-  // Bad input (options, a checkpoint path or a damaged checkpoint, a foreign or truncated data file): its
-  // message says what and where, so no stack trace.
-  if (e instanceof UsageError || e instanceof CheckpointError || e instanceof ShardError || e instanceof ConfigError) {
+  if (isInputError(e)) {
     console.error(`train: ${e.message}`);
     process.exit(2);
   }

@@ -3,7 +3,7 @@
  * spiral with the runtime's autograd and AdamW. It reads the loss back only when it logs.
  */
 import { AdamW, backward, crossEntropy, gelu, linear, noGrad, randn, rng, scope, Tensor, zeroGrad } from "@forno/gpu";
-import type { Options } from "../args.ts";
+import { numberOption, type Options } from "../args.ts";
 import { Progress } from "../progress.ts";
 
 /** N points (x, y) on K interleaved spiral arms with noise; labels are the arm index. */
@@ -29,8 +29,8 @@ function param(shape: number[], std: number, seed: number): Tensor {
 }
 
 export async function demo(opts: Options): Promise<{ first: number; last: number; accuracy: number }> {
-  const steps = Number(opts.steps ?? 300);
-  const H = Number(opts.hidden ?? 64);
+  const steps = numberOption(opts, "steps", 300, { integer: true });
+  const H = numberOption(opts, "hidden", 64, { min: 1, integer: true });
   const K = 3;
   const N = 1536;
   const { x, y } = spiral(N, K, 1);

@@ -7,7 +7,7 @@
 import { AdamW } from "@forno/gpu";
 import { GPT, Rng } from "@forno/model";
 import { dpoStep, encodePair, referenceLogprobs, type DpoStats, type PreferencePair } from "@forno/rl";
-import { UsageError, type Options } from "../args.ts";
+import { numberOption, UsageError, type Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { Progress } from "../progress.ts";
 import { readStorePairs } from "./feedback-store.ts";
@@ -20,8 +20,8 @@ const ARITHMETIC_PAIRS = 2000;
 export async function dpoStage(opts: Options): Promise<DpoStats[]> {
   const preset = resolvePreset(opts);
   const rl = preset.rl;
-  const steps = Number(opts.steps ?? rl.dpoSteps);
-  const lr = Number(opts.lr ?? rl.dpoLr);
+  const steps = numberOption(opts, "steps", rl.dpoSteps, { integer: true });
+  const lr = numberOption(opts, "lr", rl.dpoLr);
   const policy = await loadSftPolicy(opts, "dpo");
   const run = new StageRun(opts, "dpo");
   const resumed = run.resume(opts);

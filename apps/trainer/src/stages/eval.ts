@@ -15,7 +15,7 @@ import { loadTokenizer, ROLE_TOKENS, type Tokenizer } from "@forno/tokenizer";
 import { runtime } from "@forno/gpu";
 import { bestOfN, engineSampler, latestRewardCheckpoint, majorityVote, rewardModelFn, type RewardMetrics } from "@forno/rl";
 import { existsSync } from "node:fs";
-import { UsageError, type Options } from "../args.ts";
+import { numberOption, UsageError, type Options } from "../args.ts";
 import { runRewardModel } from "./ppo.ts";
 import { generateIds } from "../generate.ts";
 import { resolvePreset } from "../presets.ts";
@@ -156,7 +156,7 @@ function rewardLines(rewardDir: string): string[] {
 export async function evalStage(opts: Options): Promise<Row[]> {
   const preset = resolvePreset(opts);
   const paths = runPaths(opts);
-  const n = Number(opts.problems ?? preset.evalProblems);
+  const n = numberOption(opts, "problems", preset.evalProblems, { min: 1, integer: true });
   const seed = 2024;
   // Greedy chat rows (SFT and RL, the like-for-like pairs) use more problems than the sampling-heavy rows: a smaller standard error at little cost.
   const wide = heldOutProblems(Math.max(n, resolveRl(opts).compareProblems), seed, preset.task);

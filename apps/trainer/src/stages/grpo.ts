@@ -9,7 +9,7 @@
 import { Engine, GPT, Rng } from "@forno/model";
 import { GrpoTrainer, engineSampler, type GrpoStats, type TrainerState } from "@forno/rl";
 import { ROLE_TOKENS } from "@forno/tokenizer";
-import { UsageError, type Options } from "../args.ts";
+import { numberOption, UsageError, type Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { Progress } from "../progress.ts";
 import { correctnessReward, formatOf, loadSftPolicy, problemPrompt, resolveRl, responseBudget, trainProblems } from "./rl-common.ts";
@@ -18,7 +18,7 @@ import { StageRun } from "./stage-run.ts";
 export async function grpoStage(opts: Options): Promise<GrpoStats[]> {
   const preset = resolvePreset(opts);
   const rl = resolveRl(opts);
-  const steps = Number(opts.steps ?? rl.grpoSteps);
+  const steps = numberOption(opts, "steps", rl.grpoSteps, { integer: true });
   const policy = await loadSftPolicy(opts, "grpo");
   const run = new StageRun(opts, "grpo");
   const resumed = run.resume(opts);
@@ -34,7 +34,7 @@ export async function grpoStage(opts: Options): Promise<GrpoStats[]> {
   const trainer = new GrpoTrainer(model, reference, engineSampler(engine, samplerRng), correctnessReward(policy.tokenizer, byPrompt), {
     sample: { maxNewTokens: responseBudget(rl.grpoFormats, prompts, policy.config.contextLength), temperature: rl.grpoTemperature, stopIds: [end] },
     groupSize: rl.groupSize,
-    lr: Number(opts.lr ?? rl.grpoLr),
+    lr: numberOption(opts, "lr", rl.grpoLr),
     warmupSteps: rl.grpoWarmup,
     klCoef: rl.grpoKl,
     seed: 21,

@@ -9,7 +9,7 @@
 import { Engine, GPT, Rng } from "@forno/model";
 import { AdaptiveKlController, engineSampler, latestRewardCheckpoint, loadRewardModel, PpoTrainer, type RewardModel, rewardModelFn, type PpoStats, type TrainerState } from "@forno/rl";
 import { renderPrompt, ROLE_TOKENS } from "@forno/tokenizer";
-import { UsageError, type Options } from "../args.ts";
+import { numberOption, UsageError, type Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { Progress } from "../progress.ts";
 import { runPaths } from "../run-dir.ts";
@@ -29,7 +29,7 @@ export function runRewardModel(opts: Options): { rm: RewardModel; dir: string } 
 export async function ppoStage(opts: Options): Promise<PpoStats[]> {
   const preset = resolvePreset(opts);
   const rl = resolveRl(opts);
-  const steps = Number(opts.steps ?? rl.ppoSteps);
+  const steps = numberOption(opts, "steps", rl.ppoSteps, { integer: true });
   const policy = await loadSftPolicy(opts, "ppo");
   const { rm, dir: rmDir } = runRewardModel(opts);
   const run = new StageRun(opts, "ppo");
@@ -55,7 +55,7 @@ export async function ppoStage(opts: Options): Promise<PpoStats[]> {
   const engine = new Engine(model, { maxBatch: 16 });
   const trainer = new PpoTrainer(model, reference, engineSampler(engine, samplerRng), rewardModelFn(rm), {
     sample: { maxNewTokens: maxNew, temperature: 1, stopIds: [end] },
-    lr: Number(opts.lr ?? rl.ppoLr),
+    lr: numberOption(opts, "lr", rl.ppoLr),
     // A short horizon (two steps' worth of responses) lets β react within a 30-step run; with the
     // classic 10,000 it could move only a few percent and KL ran away from its target.
     kl: new AdaptiveKlController(rl.ppoKl, rl.ppoTargetKl, rl.ppoKlHorizon),

@@ -11,7 +11,7 @@ import {
   type PretrainResult, type StepRecord,
 } from "@forno/model";
 import type { Tokenizer } from "@forno/tokenizer";
-import type { Options } from "../args.ts";
+import { numberOption, type Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { Progress } from "../progress.ts";
 import { corpusPath, runPaths } from "../run-dir.ts";
@@ -50,7 +50,7 @@ export async function pretrainStage(opts: Options): Promise<PretrainResult> {
   const bigram = bigramLoss(tokens.subarray(0, data.train.length), tokens.subarray(data.train.length), tok.vocabSize);
   const config = makeConfig(preset.model, { vocabSize: tok.vocabSize });
   const s = preset.settings;
-  const sampleLength = Number(opts.sampleTokens ?? 64);
+  const sampleLength = numberOption(opts, "sampleTokens", 64, { integer: true });
   console.log(
     `pretrain: GPT '${preset.model}' with ${paramCount(config).toLocaleString("en-US")} parameters, ${s.steps} steps of ` +
       `${s.batchSize}×${s.seqLen}×${s.gradAccum} tokens; bigram baseline on validation ${bigram.toFixed(3)} nats/token`,

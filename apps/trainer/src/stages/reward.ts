@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { AdamW, scope } from "@forno/gpu";
 import { Rng } from "@forno/model";
 import { evaluateRewardModel, REWARD_HEAD_FILE, RewardModel, rewardModelStep, type RewardMetrics } from "@forno/rl";
-import { type Options } from "../args.ts";
+import { numberOption, type Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { Progress } from "../progress.ts";
 import { rewardSources, type Source } from "./reward-data.ts";
@@ -26,8 +26,8 @@ function verdict(s: Source, m: RewardMetrics): string {
 export async function rewardStage(opts: Options): Promise<Map<string, RewardMetrics>> {
   const preset = resolvePreset(opts);
   const rl = preset.rl;
-  const steps = Number(opts.steps ?? rl.rewardSteps);
-  const lr = Number(opts.lr ?? rl.rewardLr);
+  const steps = numberOption(opts, "steps", rl.rewardSteps, { integer: true });
+  const lr = numberOption(opts, "lr", rl.rewardLr);
   const policy = await loadSftPolicy(opts, "reward");
   const run = new StageRun(opts, "reward");
   const resumed = run.resume(opts, REWARD_HEAD_FILE);

@@ -11,7 +11,7 @@ import {
   type BatchSource, type PretrainResult, type StepRecord,
 } from "@forno/model";
 import { ENDOFTEXT, loadTokenizer, type Conversation } from "@forno/tokenizer";
-import { UsageError, type Options } from "../args.ts";
+import { numberOption, UsageError, type Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { Progress } from "../progress.ts";
 import { DATA_DIR, runPaths } from "../run-dir.ts";
@@ -32,7 +32,7 @@ export async function sftStage(opts: Options): Promise<PretrainResult> {
   if (s.seqLen > base.config.contextLength) throw new UsageError(`sft: --seqLen ${s.seqLen} exceeds the model's context length ${base.config.contextLength}`);
   const tok = await loadTokenizer(base.tokenizerDir ?? paths.tokenizer);
 
-  const mix = buildDefaultMix({ tokenizer: tok, T: s.seqLen, instructions: loadConversations(INSTRUCTION_FILES), rng: Rng.fromSeed(s.seed), size: Number(opts.mixSize ?? preset.sftMix), ratios: preset.sftRatios, arithmetic: preset.task });
+  const mix = buildDefaultMix({ tokenizer: tok, T: s.seqLen, instructions: loadConversations(INSTRUCTION_FILES), rng: Rng.fromSeed(s.seed), size: numberOption(opts, "mixSize", preset.sftMix, { min: 1, integer: true }), ratios: preset.sftRatios, arithmetic: preset.task });
   const split = (keepVal: boolean) => mix.conversations.filter((_, i) => (i % 20 === 0) === keepVal);
   const make = (convs: Conversation[]) => SftBatcher.fromConversations(tok, convs, { T: s.seqLen, padId: tok.specialId(ENDOFTEXT), mode: "packing", slot: Math.min(preset.sftSlot, s.seqLen) });
   const train = make(split(false));

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { makeConfig } from "@forno/model";
 import { bytesPerToken, loadTokenizer, PATTERN_SOURCES, saveTokenizer, trainTokenizerFromFiles, type Pattern, type Tokenizer } from "@forno/tokenizer";
-import type { Options } from "../args.ts";
+import { numberOption, type Options } from "../args.ts";
 import { resolvePreset } from "../presets.ts";
 import { corpusPath, runPaths } from "../run-dir.ts";
 
@@ -24,7 +24,7 @@ export async function tokenizerStage(opts: Options): Promise<Tokenizer> {
     console.log(`tokenizer: reusing ${dir} (${tok.vocabSize} tokens; --retrain to train again)`);
     return tok;
   }
-  const vocab = Number(opts.vocab ?? makeConfig(resolvePreset(opts).model).vocabSize);
+  const vocab = numberOption(opts, "vocab", makeConfig(resolvePreset(opts).model).vocabSize, { min: 1, integer: true });
   const corpus = corpusPath(opts);
   const t0 = performance.now();
   const { tokenizer } = await trainTokenizerFromFiles([corpus], { vocabSize: vocab, pattern: DIGIT_PATTERN });
