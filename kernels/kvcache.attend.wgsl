@@ -122,6 +122,8 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
       vNew[d] = fresh[new0 + p.C4 + d];
       acc[d] = vec4f(0.0);
     }
+    let tFirst = 0u;
+    let tStep = 1u;
     // #include kvcache.attendrow
     for (var d = 0u; d < HS4; d++) { y[row * p.C4 + h * HS4 + d] = acc[d] / l; }
   }

@@ -114,22 +114,11 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
       vNew[d] = fresh[new0 + C4 + hc + d];
       acc[d] = vec4f(0.0);
     }
-    var m = NEG;
-    var l = 0.0;
-    if (live) {
-      // Earlier positions from the cache texture, pos itself from fresh.
-      for (var t = j; t <= pos; t += G) {
-        let now = t == pos;
-        var s = 0.0;
-        for (var d = 0u; d < HS4; d++) { s += dot(q[d], select(textureLoad(kv, vec2u(hc + d, t), slot, 0), kNew[d], now)); }
-        let mNew = max(m, s);
-        let corr = exp(m - mNew);
-        let e = exp(s - mNew);
-        l = l * corr + e;
-        for (var d = 0u; d < HS4; d++) { acc[d] = acc[d] * corr + e * select(textureLoad(kv, vec2u(C4 + hc + d, t), slot, 0), vNew[d], now); }
-        m = mNew;
-      }
-    }
+    // Positions j, j + G, …: earlier ones from the cache texture, pos itself from fresh. Invocations past
+    // the last head start past pos, so they take none.
+    let tFirst = select(pos + 1u, j, live);
+    let tStep = G;
+    // #include kvcache.attendrow
     scratch[mlOff + lid] = vec4f(m, l, 0.0, 0.0);
     for (var d = 0u; d < HS4; d++) { scratch[accOff + lid * HS4 + d] = acc[d]; }
     storageBarrier(); workgroupBarrier();

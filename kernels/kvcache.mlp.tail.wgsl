@@ -3,8 +3,9 @@
 // x += f·Wfc2 + b, with the same sums in the same order in both kernels. Barriers stay in the entry point
 // this text lands in (on llvmpipe a barrier inside a helper function does not synchronise).
 // In scope there: p, x, vecs, wfc, wfc2, part, stat, R, WG, CPI, SQRT_2_OVER_PI, lid, C4, F4, K, row0,
-// b (the rows, clamped), fLoad(row, n4) / fStore(row, n4, v) for the hidden activations f, and
-// weightTexels and accumulate (kvcache.rowsmac); it declares mean and rstd (kvcache.rowstats).
+// b (the rows, clamped), fLoad(row, n4) / fStore(row, n4, v) for the hidden activations f, weightTexels
+// and accumulate (kvcache.rowsmac), and addResidual (kvcache.residual); it declares mean and rstd
+// (kvcache.rowstats).
   // ln_2 statistics of the updated rows.
   // #include kvcache.rowstats
 
@@ -53,11 +54,5 @@
         accumulate(&acc, r, xv, wv);
       }
     }
-    for (var c = 0u; c < CPI; c++) {
-      let n4 = n0 + c;
-      let b4 = vecs[12u * C4 + min(n4, C4 - 1u)];
-      for (var r = 0u; r < R; r++) {
-        if (n4 < C4 && row0 + r < p.rows) { let o = (row0 + r) * C4 + n4; x[o] = x[o] + (acc[r * CPI + c] + b4); }
-      }
-    }
+    addResidual(acc, n0, row0, 12u * C4);
   }

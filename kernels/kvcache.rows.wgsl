@@ -49,6 +49,7 @@ var<workgroup> part: array<f32, R * WG>;
 var<workgroup> stat: array<f32, 2u * R>;
 
 // #include kvcache.rowsmac
+// #include kvcache.residual
 
 // The hidden activations f of a row, in its scratch, for kvcache.mlp.tail.wgsl (included at the end of main).
 fn fLoad(row: u32, n4: u32) -> vec4f { return scratch[row * 8u * p.C4 + F0 * p.C4 + n4]; }
@@ -124,6 +125,8 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
         vNew[d] = scratch[c + 2u * C4];
         acc[d] = vec4f(0.0);
       }
+      let tFirst = 0u;
+      let tStep = 1u;
       // #include kvcache.attendrow
       for (var d = 0u; d < HS4; d++) { scratch[row * S4 + Y0 * C4 + h * HS4 + d] = acc[d] / l; }
     }
@@ -142,13 +145,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
         accumulate(&acc, r, xv, wv);
       }
     }
-    for (var c = 0u; c < CPI; c++) {
-      let n4 = n0 + c;
-      let b4 = vecs[5u * C4 + min(n4, C4 - 1u)];
-      for (var r = 0u; r < R; r++) {
-        if (n4 < C4 && row0 + r < p.rows) { let o = (row0 + r) * C4 + n4; x[o] = x[o] + (acc[r * CPI + c] + b4); }
-      }
-    }
+    addResidual(acc, n0, row0, 5u * C4);
   }
   storageBarrier();
   workgroupBarrier();

@@ -2,10 +2,9 @@
  * The GPT forward passes the engine runs, mirroring gpt.ts's math: a batched prefill of right-padded
  * prompts, every position a row of the decode kernels' linears and the training op's causal attention
  * (which makes the padding invisible to real positions), which also fills the KV cache, and the
- * one-token decode step on the fused kernels of kernels.ts
- * (per step: embed, which also stores the last step's keys and values in the KV cache (a kvStore dispatch
- * more per 4 layers past the fourth), L blocks of 1 ("block" and "rowblock"), 2 ("rows") or 4 ("ops")
- * dispatches, head; the weights are read from
+ * one-token decode step on the fused kernels of kernels.ts (per step: embed, which also stores the last
+ * step's keys and values in the KV cache (a kvStore dispatch more per 4 layers past the fourth), L blocks
+ * of 1 ("block" and "rowblock"), 2 ("rows") or 4 ("ops") dispatches, head; the weights are read from
  * textures packed by `refresh()` once per generate call, the tied head's too where the vocabulary fits a
  * texture). Both return the logits of each row's last position only. Sampling and the sequence
  * bookkeeping are the engine's.
