@@ -14,11 +14,11 @@
 // @binding(0) params: { rows: u32, C4: u32, eps: f32, scale: f32 }   C4 = C / 4, scale = 1/√HS
 // @binding(1) x: array<vec4f>, (rows, C4) residual stream (read)
 // @binding(2) rowinfo: array<u32>, (rows, 4): [token, slot, pos, unused] (read)
-// @binding(3) w: texture_2d<f32> rgba32float, c_attn (C, 3C) as 3C/4 × C texels (kvcache.pack.wgsl) (read)
+// @binding(3) w: texture_storage_2d<rgba32float, read>, c_attn (C, 3C) as 3C/4 × C texels (kvcache.pack.wgsl) (read)
 // @binding(4) bias: array<vec4f>, (3C/4) c_attn bias (read)
 // @binding(5) lnw: array<vec4f>, (C4) ln_1 scale (read)
 // @binding(6) lnb: array<vec4f>, (C4) ln_1 shift (read)
-// @binding(7) kv: texture_2d_array<f32> rgba32float, the layer's cache (KvCache in kernels.ts): texel
+// @binding(7) kv: texture_storage_2d_array<rgba32float, read>, the layer's cache (KvCache in kernels.ts): texel
 //             (c4, t, slot) key, (C4 + c4, t, slot) value (read; this step's position comes from fresh)
 // @binding(8) fresh: array<vec4f>, (rows, 2·C4) each row's new key then value, for the cache store (read-write)
 // @binding(9) y: array<vec4f>, (rows, C4) attention output, heads interleaved for c_proj (write)
@@ -28,11 +28,11 @@ struct Params { rows: u32, C4: u32, eps: f32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4f>;
 @group(0) @binding(2) var<storage, read> rowinfo: array<u32>;
-@group(0) @binding(3) var w: texture_2d<f32>;
+@group(0) @binding(3) var w: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(4) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(5) var<storage, read> lnw: array<vec4f>;
 @group(0) @binding(6) var<storage, read> lnb: array<vec4f>;
-@group(0) @binding(7) var kv: texture_2d_array<f32>;
+@group(0) @binding(7) var kv: texture_storage_2d_array<rgba32float, read>;
 @group(0) @binding(8) var<storage, read_write> fresh: array<vec4f>;
 @group(0) @binding(9) var<storage, read_write> y: array<vec4f>;
 
@@ -69,18 +69,18 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
     for (var r = 0u; r < R; r++) { aq[r] = vec4f(0.0); ak[r] = vec4f(0.0); av[r] = vec4f(0.0); }
     for (var k4 = 0u; k4 < p.C4; k4++) {
       let k = 4u * k4;
-      let q0 = textureLoad(w, vec2u(cq, k), 0);
-      let q1 = textureLoad(w, vec2u(cq, k + 1u), 0);
-      let q2 = textureLoad(w, vec2u(cq, k + 2u), 0);
-      let q3 = textureLoad(w, vec2u(cq, k + 3u), 0);
-      let k0 = textureLoad(w, vec2u(ck, k), 0);
-      let k1 = textureLoad(w, vec2u(ck, k + 1u), 0);
-      let k2 = textureLoad(w, vec2u(ck, k + 2u), 0);
-      let k3 = textureLoad(w, vec2u(ck, k + 3u), 0);
-      let v0 = textureLoad(w, vec2u(cv, k), 0);
-      let v1 = textureLoad(w, vec2u(cv, k + 1u), 0);
-      let v2 = textureLoad(w, vec2u(cv, k + 2u), 0);
-      let v3 = textureLoad(w, vec2u(cv, k + 3u), 0);
+      let q0 = textureLoad(w, vec2u(cq, k));
+      let q1 = textureLoad(w, vec2u(cq, k + 1u));
+      let q2 = textureLoad(w, vec2u(cq, k + 2u));
+      let q3 = textureLoad(w, vec2u(cq, k + 3u));
+      let k0 = textureLoad(w, vec2u(ck, k));
+      let k1 = textureLoad(w, vec2u(ck, k + 1u));
+      let k2 = textureLoad(w, vec2u(ck, k + 2u));
+      let k3 = textureLoad(w, vec2u(ck, k + 3u));
+      let v0 = textureLoad(w, vec2u(cv, k));
+      let v1 = textureLoad(w, vec2u(cv, k + 1u));
+      let v2 = textureLoad(w, vec2u(cv, k + 2u));
+      let v3 = textureLoad(w, vec2u(cv, k + 3u));
       let g = lnw[k4];
       let sh = lnb[k4];
       for (var r = 0u; r < R; r++) {

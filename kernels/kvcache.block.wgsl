@@ -20,9 +20,9 @@
 // @binding(2) rowinfo: array<u32>, (rows, 4): [token, slot, pos, unused] (read)
 // @binding(3) vecs: array<vec4f>, (13C / 4): ln_1 w, ln_1 b, c_attn b (3C), attn c_proj b, ln_2 w, ln_2 b,
 //             c_fc b (4C), mlp c_proj b (zeros for a model without biases) (read)
-// @binding(4..7) wqkv (C, 3C), wproj (C, C), wfc (C, 4C), wfc2 (4C, C): texture_2d<f32> rgba32float of
+// @binding(4..7) wqkv (C, 3C), wproj (C, C), wfc (C, 4C), wfc2 (4C, C): texture_storage_2d<rgba32float, read> of
 //             K rows × N/4 texels, texel (n4, k) = weight[k, 4n4 .. 4n4 + 3] (kvcache.pack.wgsl) (read)
-// @binding(8) kv: texture_2d_array<f32> rgba32float, the layer's cache (KvCache in kernels.ts): texel
+// @binding(8) kv: texture_storage_2d_array<rgba32float, read>, the layer's cache (KvCache in kernels.ts): texel
 //             (c4, t, slot) key, (C4 + c4, t, slot) value (read; this step's position comes from fresh)
 // @binding(9) fresh: array<vec4f>, (rows, 2·C4) each row's new key then value, for the cache store (read-write)
 // @binding(10) scratch: array<vec4f>, (rows, S4): a (C4), q (C4), y (C4), f (4·C4), (m, l, _, _) (WG),
@@ -33,11 +33,11 @@ struct Params { C4: u32, NH: u32, S4: u32, eps: f32, scale: f32 }
 @group(0) @binding(1) var<storage, read_write> x: array<vec4f>;
 @group(0) @binding(2) var<storage, read> rowinfo: array<u32>;
 @group(0) @binding(3) var<storage, read> vecs: array<vec4f>;
-@group(0) @binding(4) var wqkv: texture_2d<f32>;
-@group(0) @binding(5) var wproj: texture_2d<f32>;
-@group(0) @binding(6) var wfc: texture_2d<f32>;
-@group(0) @binding(7) var wfc2: texture_2d<f32>;
-@group(0) @binding(8) var kv: texture_2d_array<f32>;
+@group(0) @binding(4) var wqkv: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(5) var wproj: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(6) var wfc: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(7) var wfc2: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(8) var kv: texture_storage_2d_array<rgba32float, read>;
 @group(0) @binding(9) var<storage, read_write> fresh: array<vec4f>;
 @group(0) @binding(10) var<storage, read_write> scratch: array<vec4f>;
 
@@ -88,8 +88,8 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
       let k = 4u * k4;
       for (var c = 0u; c < 4u; c++) {
         let n = min(n0 + c, 3u * C4 - 1u);
-        acc[c] += a.x * textureLoad(wqkv, vec2u(n, k), 0) + a.y * textureLoad(wqkv, vec2u(n, k + 1u), 0)
-                + a.z * textureLoad(wqkv, vec2u(n, k + 2u), 0) + a.w * textureLoad(wqkv, vec2u(n, k + 3u), 0);
+        acc[c] += a.x * textureLoad(wqkv, vec2u(n, k)) + a.y * textureLoad(wqkv, vec2u(n, k + 1u))
+                + a.z * textureLoad(wqkv, vec2u(n, k + 2u)) + a.w * textureLoad(wqkv, vec2u(n, k + 3u));
       }
     }
     for (var c = 0u; c < 4u; c++) {
@@ -145,8 +145,8 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
       let k = 4u * k4;
       for (var c = 0u; c < 4u; c++) {
         let n = min(n0 + c, C4 - 1u);
-        acc[c] += a.x * textureLoad(wproj, vec2u(n, k), 0) + a.y * textureLoad(wproj, vec2u(n, k + 1u), 0)
-                + a.z * textureLoad(wproj, vec2u(n, k + 2u), 0) + a.w * textureLoad(wproj, vec2u(n, k + 3u), 0);
+        acc[c] += a.x * textureLoad(wproj, vec2u(n, k)) + a.y * textureLoad(wproj, vec2u(n, k + 1u))
+                + a.z * textureLoad(wproj, vec2u(n, k + 2u)) + a.w * textureLoad(wproj, vec2u(n, k + 3u));
       }
     }
     for (var c = 0u; c < 4u; c++) { if (n0 + c < C4) { x[row + n0 + c] += acc[c]; } }
@@ -162,8 +162,8 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
       let k = 4u * k4;
       for (var c = 0u; c < 4u; c++) {
         let n = n0 + c;
-        acc[c] += a.x * textureLoad(wfc, vec2u(n, k), 0) + a.y * textureLoad(wfc, vec2u(n, k + 1u), 0)
-                + a.z * textureLoad(wfc, vec2u(n, k + 2u), 0) + a.w * textureLoad(wfc, vec2u(n, k + 3u), 0);
+        acc[c] += a.x * textureLoad(wfc, vec2u(n, k)) + a.y * textureLoad(wfc, vec2u(n, k + 1u))
+                + a.z * textureLoad(wfc, vec2u(n, k + 2u)) + a.w * textureLoad(wfc, vec2u(n, k + 3u));
       }
     }
     for (var c = 0u; c < 4u; c++) {
@@ -181,8 +181,8 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
       let k = 4u * k4;
       for (var c = 0u; c < 4u; c++) {
         let n = min(n0 + c, C4 - 1u);
-        acc[c] += a.x * textureLoad(wfc2, vec2u(n, k), 0) + a.y * textureLoad(wfc2, vec2u(n, k + 1u), 0)
-                + a.z * textureLoad(wfc2, vec2u(n, k + 2u), 0) + a.w * textureLoad(wfc2, vec2u(n, k + 3u), 0);
+        acc[c] += a.x * textureLoad(wfc2, vec2u(n, k)) + a.y * textureLoad(wfc2, vec2u(n, k + 1u))
+                + a.z * textureLoad(wfc2, vec2u(n, k + 2u)) + a.w * textureLoad(wfc2, vec2u(n, k + 3u));
       }
     }
     for (var c = 0u; c < 4u; c++) { if (n0 + c < C4) { x[row + n0 + c] += acc[c]; } }

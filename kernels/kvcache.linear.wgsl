@@ -12,7 +12,7 @@
 // (the residual add, in place on the residual stream).
 // @binding(0) params: { rows: u32, K4: u32, N4: u32, eps: f32 }   K4 = K / 4, N4 = N / 4 (multiples of 4)
 // @binding(1) x: array<vec4f>, (rows, K4) row-major (read)
-// @binding(2) w: texture_2d<f32> rgba32float, N4 × K texels, texel (n4, k) = weight[k, 4n4 .. 4n4 + 3] (read)
+// @binding(2) w: texture_storage_2d<rgba32float, read>, N4 × K texels, texel (n4, k) = weight[k, 4n4 .. 4n4 + 3] (read)
 // @binding(3) bias: array<vec4f>, (N4) (read)
 // @binding(4) lnw: array<vec4f>, (K4) LayerNorm scale (read; only with LN, else bind anything)
 // @binding(5) lnb: array<vec4f>, (K4) LayerNorm shift (read; only with LN, else bind anything)
@@ -22,7 +22,7 @@
 struct Params { rows: u32, K4: u32, N4: u32, eps: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4f>;
-@group(0) @binding(2) var w: texture_2d<f32>;
+@group(0) @binding(2) var w: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(3) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(4) var<storage, read> lnw: array<vec4f>;
 @group(0) @binding(5) var<storage, read> lnb: array<vec4f>;

@@ -9,7 +9,7 @@
 // @binding(0) params: { rows: u32, C4: u32, eps: f32 }   C4 = C / 4
 // @binding(1) x: array<vec4f>, (rows, C4) residual stream (read-write, updated in place)
 // @binding(2) y: array<vec4f>, (rows, C4) attention output (read)
-// @binding(3) wproj (C, C), @binding(4) wfc (C, 4C), @binding(5) wfc2 (4C, C): texture_2d<f32> rgba32float
+// @binding(3) wproj (C, C), @binding(4) wfc (C, 4C), @binding(5) wfc2 (4C, C): texture_storage_2d<rgba32float, read>
 //             of K rows × N/4 texels, texel (n4, k) = weight[k, 4n4 .. 4n4 + 3] (kvcache.pack.wgsl) (read)
 // @binding(6) vecs: array<vec4f>, the block's vectors as kvcache.block.wgsl packs them (13C / 4): attn
 //             c_proj b at 5·C4, ln_2 w at 6·C4, ln_2 b at 7·C4, c_fc b (4C) at 8·C4, mlp c_proj b at 12·C4 (read)
@@ -20,9 +20,9 @@ struct Params { rows: u32, C4: u32, eps: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> x: array<vec4f>;
 @group(0) @binding(2) var<storage, read> y: array<vec4f>;
-@group(0) @binding(3) var wproj: texture_2d<f32>;
-@group(0) @binding(4) var wfc: texture_2d<f32>;
-@group(0) @binding(5) var wfc2: texture_2d<f32>;
+@group(0) @binding(3) var wproj: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(4) var wfc: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(5) var wfc2: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(6) var<storage, read> vecs: array<vec4f>;
 @group(0) @binding(7) var<storage, read_write> f: array<vec4f>;
 

@@ -15,9 +15,9 @@
 // @binding(1) x: array<vec4f>, (rows, C4) residual stream (read-write, updated in place)
 // @binding(2) rowinfo: array<u32>, (rows, 4): [token, slot, pos, unused] (read)
 // @binding(3) vecs: array<vec4f>, the block's vectors as kvcache.block.wgsl packs them (13C / 4) (read)
-// @binding(4..7) wqkv (C, 3C), wproj (C, C), wfc (C, 4C), wfc2 (4C, C): texture_2d<f32> rgba32float of
+// @binding(4..7) wqkv (C, 3C), wproj (C, C), wfc (C, 4C), wfc2 (4C, C): texture_storage_2d<rgba32float, read> of
 //             K rows × N/4 texels, texel (n4, k) = weight[k, 4n4 .. 4n4 + 3] (kvcache.pack.wgsl) (read)
-// @binding(8) kv: texture_2d_array<f32> rgba32float, the layer's cache (KvCache in kernels.ts): texel
+// @binding(8) kv: texture_storage_2d_array<rgba32float, read>, the layer's cache (KvCache in kernels.ts): texel
 //             (c4, t, slot) key, (C4 + c4, t, slot) value (read; this step's position comes from scratch)
 // @binding(9) fresh: array<vec4f>, (rows, 2·C4) each row's new key then value, for the cache store (write)
 // @binding(10) scratch: array<vec4f>, (rows, S4 = 8·C4): qkv (3·C4), y (C4), f (4·C4) per row
@@ -27,11 +27,11 @@ struct Params { rows: u32, C4: u32, NH: u32, eps: f32, scale: f32 }
 @group(0) @binding(1) var<storage, read_write> x: array<vec4f>;
 @group(0) @binding(2) var<storage, read> rowinfo: array<u32>;
 @group(0) @binding(3) var<storage, read> vecs: array<vec4f>;
-@group(0) @binding(4) var wqkv: texture_2d<f32>;
-@group(0) @binding(5) var wproj: texture_2d<f32>;
-@group(0) @binding(6) var wfc: texture_2d<f32>;
-@group(0) @binding(7) var wfc2: texture_2d<f32>;
-@group(0) @binding(8) var kv: texture_2d_array<f32>;
+@group(0) @binding(4) var wqkv: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(5) var wproj: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(6) var wfc: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(7) var wfc2: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(8) var kv: texture_storage_2d_array<rgba32float, read>;
 @group(0) @binding(9) var<storage, read_write> fresh: array<vec4f>;
 @group(0) @binding(10) var<storage, read_write> scratch: array<vec4f>;
 

@@ -7,14 +7,14 @@
 // The texels (col, k .. k + 3) of each of the invocation's columns, from a weight packed as kvcache.pack.wgsl
 // does: weight rows k .. k + 3, 4 columns each. Columns past N4 repeat the last, so loads stay in bounds
 // (their sums are not stored).
-fn weightTexels(w: texture_2d<f32>, n0: u32, N4: u32, k: u32) -> array<vec4f, 4u * CPI> {
+fn weightTexels(w: texture_storage_2d<rgba32float, read>, n0: u32, N4: u32, k: u32) -> array<vec4f, 4u * CPI> {
   var wv: array<vec4f, 4u * CPI>;
   for (var c = 0u; c < CPI; c++) {
     let col = min(n0 + c, N4 - 1u);
-    wv[4u * c] = textureLoad(w, vec2u(col, k), 0);
-    wv[4u * c + 1u] = textureLoad(w, vec2u(col, k + 1u), 0);
-    wv[4u * c + 2u] = textureLoad(w, vec2u(col, k + 2u), 0);
-    wv[4u * c + 3u] = textureLoad(w, vec2u(col, k + 3u), 0);
+    wv[4u * c] = textureLoad(w, vec2u(col, k));
+    wv[4u * c + 1u] = textureLoad(w, vec2u(col, k + 1u));
+    wv[4u * c + 2u] = textureLoad(w, vec2u(col, k + 2u));
+    wv[4u * c + 3u] = textureLoad(w, vec2u(col, k + 3u));
   }
   return wv;
 }

@@ -1,7 +1,7 @@
 // kvcache.store: writes each row's new key and value (the `fresh` rows the decode block kernels wrote)
 // into the KV cache textures of up to four layers at the row's (slot, pos): texel (j, pos, slot) =
-// fresh[row, j] for j < W = 2·C4. The block kernels read the cache as a sampled texture, which a dispatch
-// cannot also write, so the store comes later: usually inside the next decode step's kvcache.embed
+// fresh[row, j] for j < W = 2·C4. The block kernels read the cache as a read-only storage texture, which a
+// dispatch cannot also write, so the store comes later: usually inside the next decode step's kvcache.embed
 // dispatch (the same statements, STORE_BINDINGS and STORES); this kernel alone before a prefill, for layers
 // beyond the first four, and in tests.
 // @binding(0) params: { srows: u32, W: u32 }

@@ -28,6 +28,13 @@
 // 85.3 / 121.0. Hence TM×TN = 8×4. Then op(A) from a texture instead of uniform buffer loads (on llvmpipe
 // a uniform vec4 load costs about as much as a texel gather): 12-27% less again (see loadA).
 //
+// 2026-11-28: both textures are bound as read-only storage textures (texture_storage_2d<rgba32float, read>),
+// not sampled ones. llvmpipe 22.3 turns a sampled textureLoad into a call to its sampling function, which
+// looks up every lane's mip level (a row stride and a level offset per lane, gathered) before the fetch;
+// an image load has no level to look up. The values are the same.
+// One training step of `tiny` (16×128, forward, backward, AdamW; one llvmpipe thread, process CPU-ms,
+// fastest of 8, three runs each, alternating): 837-893 against 1,126-1,236 with sampled textures.
+//
 // Also measured: an outer loop over K chunks around the K loop cost 3.4× (llvmpipe stopped keeping the
 // accumulators in registers), and 4 scalar op(A) loads instead of one vec4 load cost 1.7×. Hence one
 // K range per dispatch (the host splits K past the texture height into dispatches that ACCUMULATE) and
@@ -71,7 +78,7 @@
 //             multiples of 4; else f32), or an rgba32float texture holding it as it is laid out in memory
 //             (rows form: texel (k / 4, m) = op(A)[m, k .. k + 3]; columns form: texel (m / 4, k) =
 //             op(A)[m .. m + 3, k]), filled like bt by a copy or matmul.pack; one batch only.
-// @binding(2) bt: texture_2d<f32>, rgba32float, the packed op(B)
+// @binding(2) bt: texture_storage_2d<rgba32float, read>, the packed op(B)
 // @binding(3) bias: array<f32>, (N) read; read only when HAS_BIAS (the host binds op(B)'s buffer as a
 //             placeholder)
 // @binding(4) c: array<C_ELEM>, (Z, M, N) row-major, written (C_ELEM = vec4f when N is a multiple of 4)
@@ -85,7 +92,7 @@
 struct Params { M: u32, N: u32, K: u32, N4: u32, sAb: u32, sAm: u32, sAk: u32, W: u32, H: u32, PC: u32, QX: u32, bBatch: u32, k0: u32, kLen: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 {{A_BINDING}}
-@group(0) @binding(2) var bt: texture_2d<f32>;
+@group(0) @binding(2) var bt: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<{{C_ELEM}}>;
 

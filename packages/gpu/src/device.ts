@@ -86,6 +86,7 @@ function wantedLimits(adapter: GPUAdapter): Record<string, number> {
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
     maxBufferSize: l.maxBufferSize,
     maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+    maxStorageTexturesPerShaderStage: l.maxStorageTexturesPerShaderStage,
   };
 }
 

@@ -170,7 +170,7 @@ function textureDispatch(p: MatmulProblem, l: TextureLayout): void {
   const defines = {
     ...UNROLLED,
     HAS_BIAS: `${p.bias !== null}`,
-    A_BINDING: aTex ? "@group(0) @binding(1) var a: texture_2d<f32>;" : `@group(0) @binding(1) var<storage, read> a: array<${form === "scalar" ? "f32" : "vec4f"}>;`,
+    A_BINDING: aTex ? "@group(0) @binding(1) var a: texture_storage_2d<rgba32float, read>;" : `@group(0) @binding(1) var<storage, read> a: array<${form === "scalar" ? "f32" : "vec4f"}>;`,
     LOAD_A: aTex ? LOAD_A_TEXTURE[aTex.form] : LOAD_A[form],
     C_ELEM: vec4C ? "vec4f" : "f32",
     STORE_C: vec4C ? STORE_C_VEC4 : STORE_C_SCALAR,
@@ -214,7 +214,7 @@ function unrolledMain(tm: number, tn: number): Record<string, string | number> {
   const step: string[] = [];
   for (let g = 0; g < tm / 4; g++) step.push(`let av${g} = loadA(zA, m0 + ${4 * g}u, ka);`);
   for (let kk = 0; kk < 4; kk++) {
-    for (const j of cols) step.push(`let b${j}_${kk} = textureLoad(bt, vec2u(t${j}.x, t${j}.y + k + ${kk}u), 0);`);
+    for (const j of cols) step.push(`let b${j}_${kk} = textureLoad(bt, vec2u(t${j}.x, t${j}.y + k + ${kk}u));`);
     for (const r of rows) for (const j of cols) step.push(`acc${r}_${j} += av${r >> 2}[${r & 3}][${kk}] * b${j}_${kk};`);
   }
   const decls = cols.map((j) => `let t${j} = texelOrigin(z, n0 + ${j}u * WG);`);
@@ -250,16 +250,16 @@ function aLoadForm(p: MatmulProblem): ALoadForm {
   return "scalar";
 }
 
-/** loadA bodies reading op(A) from its texture (binding `a` then is a texture_2d<f32>; see matmul.texture.wgsl). */
+/** loadA bodies reading op(A) from its texture (binding `a` then is a read-only storage texture; see matmul.texture.wgsl). */
 const LOAD_A_TEXTURE: Record<"rows" | "cols", string> = {
   rows: `let kq = k / 4u;
   let r = min(vec4u(m0) + vec4u(0u, 1u, 2u, 3u), vec4u(p.M - 1u));
-  return mat4x4f(textureLoad(a, vec2u(kq, r.x), 0), textureLoad(a, vec2u(kq, r.y), 0), textureLoad(a, vec2u(kq, r.z), 0), textureLoad(a, vec2u(kq, r.w), 0));`,
+  return mat4x4f(textureLoad(a, vec2u(kq, r.x)), textureLoad(a, vec2u(kq, r.y)), textureLoad(a, vec2u(kq, r.z)), textureLoad(a, vec2u(kq, r.w)));`,
   cols: `let mq = min(m0, p.M - 1u) / 4u;
   let ks = min(vec4u(k) + vec4u(0u, 1u, 2u, 3u), vec4u(p.K - 1u));
   let z = vec4f(0.0);
-  return transpose(mat4x4f(select(z, textureLoad(a, vec2u(mq, ks.x), 0), k < p.K), select(z, textureLoad(a, vec2u(mq, ks.y), 0), k + 1u < p.K),
-                           select(z, textureLoad(a, vec2u(mq, ks.z), 0), k + 2u < p.K), select(z, textureLoad(a, vec2u(mq, ks.w), 0), k + 3u < p.K)));`,
+  return transpose(mat4x4f(select(z, textureLoad(a, vec2u(mq, ks.x)), k < p.K), select(z, textureLoad(a, vec2u(mq, ks.y)), k + 1u < p.K),
+                           select(z, textureLoad(a, vec2u(mq, ks.z)), k + 2u < p.K), select(z, textureLoad(a, vec2u(mq, ks.w)), k + 3u < p.K)));`,
 };
 
 const LOAD_A: Record<ALoadForm, string> = {

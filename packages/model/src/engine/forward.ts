@@ -11,7 +11,7 @@
  */
 import { addForward, attentionForward, embeddingForward, runtime, Tensor, type BufferView } from "@forno/gpu";
 import type { GPT } from "../gpt.ts";
-import { attendDecode, BLOCK_VEC_WORDS, decodeBlock, decodeLinear, decodeMlp, decodeRows, embedRows, fitsTexture, headLogits, KvCache, kvCacheWrite, kvStore, META_WORDS, packWeight, packWeightTransposed, storeLayersPerDispatch, weightTexture, type KvStore, type WeightTexture } from "./kernels.ts";
+import { attendDecode, BLOCK_VEC_WORDS, decodeBlock, decodeLinear, decodeMlp, decodeRows, embedRows, fitsTexture, fusedBlocksFit, headLogits, KvCache, kvCacheWrite, kvStore, META_WORDS, packWeight, packWeightTransposed, storeLayersPerDispatch, weightTexture, type KvStore, type WeightTexture } from "./kernels.ts";
 
 /**
  * How a decode step runs a block: "block", one fused dispatch per block with one workgroup per sequence
@@ -31,6 +31,7 @@ const BLOCK_MAX_ROWS = 2;
 function pickVariant(variant: DecodeVariant, rows: number): "block" | "rows" | "rowblock" | "ops" {
   if (variant !== "auto") return variant;
   if (!runtime().info.isCpu) return "ops";
+  if (!fusedBlocksFit()) return "rows";
   return rows <= BLOCK_MAX_ROWS ? "block" : "rowblock";
 }
 

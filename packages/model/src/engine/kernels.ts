@@ -35,16 +35,19 @@ function rowsOf(table: Tensor, start: number, count: number, rowBytes: number): 
 /**
  * One layer's KV cache for `slots` sequences of up to `Tmax` positions: an rgba32float 2D-array texture,
  * array layer = slot, row = position, texels j < C/4 the key and C/4 + j the value (heads interleaved as in
- * qkv). The decode kernels read it as a sampled texture: llvmpipe splits a storage-buffer load into a loop
+ * qkv). The decode kernels read it as a read-only storage texture: llvmpipe splits a storage-buffer load into a loop
  * over its lanes with a branch per component, while a texel fetch is one gather (kvcache.rows at 16 rows,
  * position 80, one thread: its attention phase ~28% and the whole block ~10% less CPU than with buffers).
+ * Read-only storage rather than sampled: llvmpipe 22.3 looks up each lane's mip level for a sampled
+ * fetch (kvcache.rows at 16 rows, position 80, one thread: 605-633 µs of CPU with the weights and the
+ * cache as storage textures, 695-726 with only the weights, 818-855 with neither).
  * A dispatch cannot also write a texture it samples, so the block kernels leave each row's new key and
  * value in a `fresh` buffer, which the next decode step's embedding dispatch stores (embedRows' `store`;
  * kvStore where that cannot); kvCacheWrite fills prompts.
  */
 export class KvCache {
   readonly texture: GPUTexture;
-  /** The 2D-array view, bound both as the sampled cache and as the storage texture the writers fill. */
+  /** The 2D-array view, bound read-only by the decode kernels and write-only by the writers. */
   readonly view: GPUTextureView;
 
   constructor(
@@ -136,6 +139,19 @@ export interface KvStore {
  * Layers one dispatch can store: at most 4, and within the adapter's storage textures and storage buffers
  * per stage (kvcache.embed binds 5 buffers of its own, then the rows' meta and one buffer per layer).
  */
+/** Storage textures one fused block dispatch ("block", "rowblock") binds: four weights and the KV cache. */
+export const FUSED_BLOCK_TEXTURES = 5;
+
+/** Whether this device binds enough storage textures per stage for the fused block kernels. */
+export function fusedBlocksFit(): boolean {
+  return runtime().device.limits.maxStorageTexturesPerShaderStage >= FUSED_BLOCK_TEXTURES;
+}
+
+function expectFusedBlocks(op: string): void {
+  if (fusedBlocksFit()) return;
+  throw new GpuError(`${op}: the fused block kernel binds ${FUSED_BLOCK_TEXTURES} storage textures, and this device allows ${runtime().device.limits.maxStorageTexturesPerShaderStage} per stage; use the "rows" or "ops" decode variant`);
+}
+
 export function storeLayersPerDispatch(): number {
   const limits = runtime().device.limits;
   return Math.max(1, Math.min(4, limits.maxStorageTexturesPerShaderStage, limits.maxStorageBuffersPerShaderStage - 6));
@@ -359,6 +375,7 @@ export function decodeBlock(x: Tensor, meta: Tensor, vecs: Tensor, w: readonly [
     throw new ShapeError("decodeBlock", `x (rows, C) with C a multiple of 4 and of NH = ${NH}, a head size that is a multiple of 4, and vecs (13C)`, [x.shape, vecs.shape]);
   }
   expectShape("decodeBlock", meta, [rows, META_WORDS], "meta (rows, 4)");
+  expectFusedBlocks("decodeBlock");
   if (cache.C !== C) throw new ShapeError("decodeBlock", "a cache of the model's width", [x.shape, [cache.slots, cache.Tmax, cache.C]]);
   const HS = C / NH;
   const fresh = freshRows(rows, cache);
@@ -420,6 +437,7 @@ export function decodeRows(x: Tensor, meta: Tensor, vecs: Tensor, w: readonly [W
     throw new ShapeError("decodeRows", `x (rows, C) with C a multiple of 4 and of NH = ${NH}, a head size that is a multiple of 4, and vecs (13C)`, [x.shape, vecs.shape]);
   }
   expectShape("decodeRows", meta, [rows, META_WORDS], "meta (rows, 4)");
+  expectFusedBlocks("decodeRows");
   if (cache.C !== C) throw new ShapeError("decodeRows", "a cache of the model's width", [x.shape, [cache.slots, cache.Tmax, cache.C]]);
   const HS = C / NH;
   const fresh = freshRows(rows, cache);
