@@ -9,6 +9,7 @@
 import { dlopen } from "bun:ffi";
 import { create, globals } from "webgpu";
 import { NoAdapterError } from "./errors.ts";
+import { pinLlvmpipeThreads, threadIds } from "./pin.ts";
 
 export type Backend = "vulkan" | "opengles";
 
@@ -98,6 +99,8 @@ function requestedBackend(): Backend | "auto" {
 
 export async function openDevice(): Promise<OpenedDevice> {
   const wanted = requestedBackend();
+  // llvmpipe starts its threads while the adapter is found; see pin.ts.
+  const threadsBefore = threadIds();
   const tried: string[] = [];
   let found: { adapter: GPUAdapter; info: GpuInfo } | null = null;
   if (wanted !== "auto") {
@@ -115,5 +118,6 @@ export async function openDevice(): Promise<OpenedDevice> {
   }
   if (!found) throw new NoAdapterError(tried);
   const device = await found.adapter.requestDevice({ requiredLimits: wantedLimits(found.adapter), label: "forno" });
+  if (found.info.backend === "opengles" && found.info.isCpu) pinLlvmpipeThreads(threadsBefore);
   return { device, info: found.info };
 }
