@@ -2,9 +2,9 @@
  * Pins llvmpipe's compute threads one per CPU (Linux).
  *
  * llvmpipe runs a dispatch's workgroups on a pool of threads (one per CPU by default) and wakes them all at
- * once for each dispatch. Left to the scheduler, two of them are often queued on the same CPU: in a C
- * model of that handoff on the development machine (2 vCPUs; two threads woken together, 300 µs of work
- * each), the later thread started within 11 µs at the median but 347 µs late at the 90th percentile, i.e.
+ * once for each dispatch. Left to the scheduler, two of them are often queued on the same CPU (by all
+ * signs): in a C model of that handoff on the development machine (2 vCPUs; two threads woken together,
+ * 300 µs of work each), the later thread started within 11 µs at the median but 347 µs late at the 90th percentile, i.e.
  * after the other had finished, so the dispatch took twice as long. With each thread pinned to its own
  * CPU the 90th percentile was 12 µs. Batch-16 decoding, whose fused blocks are two workgroups, had one
  * llvmpipe thread running alone 21% of the time.
