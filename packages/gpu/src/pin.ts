@@ -4,10 +4,10 @@
  * llvmpipe runs a dispatch's workgroups on a pool of threads (one per CPU by default) and wakes them all at
  * once for each dispatch. Left to the scheduler, two of them are often queued on the same CPU (by all
  * signs): in a C model of that handoff on the development machine (2 vCPUs; two threads woken together,
- * 300 µs of work each), the later thread started within 11 µs at the median but 347 µs late at the 90th percentile, i.e.
- * after the other had finished, so the dispatch took twice as long. With each thread pinned to its own
- * CPU the 90th percentile was 12 µs. Batch-16 decoding, whose fused blocks are two workgroups, had one
- * llvmpipe thread running alone 21% of the time.
+ * 300 µs of work each), the later thread started within 11 µs at the median but 347 µs late at the 90th
+ * percentile, i.e. after the other had finished, so the dispatch took twice as long. With each thread
+ * pinned to its own CPU the 90th percentile was 12 µs. Batch-16 decoding, whose fused blocks are two
+ * workgroups, had one llvmpipe thread running alone 21% of the time.
  *
  * The pool's threads carry no name of their own (they inherit the process's), so they are recognised as
  * the threads that appeared while the device was opened with the main thread's name, as many as llvmpipe's
