@@ -114,7 +114,7 @@ function scratchTexture(role: "a" | "b", width: number, height: number): GPUText
   const key = `${role} ${width}x${height}`;
   let t = scratch.get(key);
   if (!t) {
-    const usage = GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST;
+    const usage = GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST;
     t = runtime().device.createTexture({ size: [width, height], format: "rgba32float", usage, label: `matmul scratch ${key}` });
     scratch.set(key, t);
   }

@@ -35,13 +35,14 @@ function rowsOf(table: Tensor, start: number, count: number, rowBytes: number): 
 /**
  * One layer's KV cache for `slots` sequences of up to `Tmax` positions: an rgba32float 2D-array texture,
  * array layer = slot, row = position, texels j < C/4 the key and C/4 + j the value (heads interleaved as in
- * qkv). The decode kernels read it as a read-only storage texture: llvmpipe splits a storage-buffer load into a loop
- * over its lanes with a branch per component, while a texel fetch is one gather (kvcache.rows at 16 rows,
- * position 80, one thread: its attention phase ~28% and the whole block ~10% less CPU than with buffers).
- * Read-only storage rather than sampled: llvmpipe 22.3 looks up each lane's mip level for a sampled
- * fetch (kvcache.rows at 16 rows, position 80, one thread: 605-633 µs of CPU with the weights and the
- * cache as storage textures, 695-726 with only the weights, 818-855 with neither).
- * A dispatch cannot also write a texture it samples, so the block kernels leave each row's new key and
+ * qkv). The decode kernels read it as a read-only storage texture: llvmpipe splits a storage-buffer load
+ * into a loop over its lanes with a branch per component, while a texel fetch is one gather (kvcache.rows at
+ * 16 rows, position 80, one thread: its attention phase ~28% and the whole block ~10% less CPU than with
+ * buffers). Read-only storage rather than sampled: llvmpipe 22.3 looks up each lane's mip level for a
+ * sampled fetch (kvcache.rows at 16 rows, position 80, one thread: 605-633 µs of CPU with the weights and
+ * the cache as storage textures, 695-726 with only the weights, 818-855 with neither). No kernel samples
+ * it, so it has no TEXTURE_BINDING usage.
+ * A dispatch cannot also write a texture it reads, so the block kernels leave each row's new key and
  * value in a `fresh` buffer, which the next decode step's embedding dispatch stores (embedRows' `store`;
  * kvStore where that cannot); kvCacheWrite fills prompts.
  */
@@ -64,7 +65,7 @@ export class KvCache {
         `${label}: a cache of ${slots} sequences × ${Tmax} positions × C ${C} needs C a multiple of 4, C/2 and ${Tmax} ≤ ${limits.maxTextureDimension2D} and ${slots} ≤ ${limits.maxTextureArrayLayers} sequences on this adapter`,
       );
     }
-    const usage = GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC | GPUTextureUsage.COPY_DST;
+    const usage = GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC | GPUTextureUsage.COPY_DST;
     this.texture = runtime().device.createTexture({ size: [C / 2, Tmax, layers], format: "rgba32float", usage, label });
     this.view = this.texture.createView({ dimension: "2d-array" });
   }
@@ -264,7 +265,7 @@ export interface WeightTexture {
 export function weightTexture(K: number, N: number, label: string): WeightTexture {
   const max = runtime().device.limits.maxTextureDimension2D;
   if (N % 4 !== 0 || K > max || N / 4 > max) throw new GpuError(`${label}: a (${K}, ${N}) weight does not fit a ${max}×${max} texture with N a multiple of 4`);
-  const usage = GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING;
+  const usage = GPUTextureUsage.STORAGE_BINDING; // written by kvcache.pack, read as a read-only storage texture
   const texture = runtime().device.createTexture({ size: [N / 4, K], format: "rgba32float", usage, label });
   return { texture, view: texture.createView(), K, N };
 }
